@@ -1,0 +1,107 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { actorOf, requestMeta } from '../../platform/http/context.js';
+import { errorResponses, messageSchema } from '../../platform/http/schemas.js';
+import {
+  listUsersQuery,
+  replaceUserBody,
+  toUserResponse,
+  updateMeBody,
+  userEnvelope,
+  userIdParams,
+  userListEnvelope,
+} from './users.schemas.js';
+import type { UsersService } from './users.service.js';
+
+export const usersRoutes =
+  (service: UsersService): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/users',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'List users (offset pagination, search, filter, sort)',
+          querystring: listUsersQuery,
+          response: { 200: userListEnvelope, ...errorResponses(400, 401, 429) },
+        },
+      },
+      async (req) => {
+        const { page, limit, q, role, sort } = req.query;
+        const { rows, total } = await service.listUsers(actorOf(req), { q, role, sort, limit, offset: (page - 1) * limit });
+        return {
+          success: true as const,
+          data: rows.map(toUserResponse),
+          pagination: { page, limit, total, totalPages: Math.ceil(total / limit) },
+        };
+      },
+    );
+
+    app.get(
+      '/users/me',
+      { schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: userEnvelope, ...errorResponses(401, 404) } } },
+      async (req) => ({ success: true as const, data: toUserResponse(await service.getMe(actorOf(req))) }),
+    );
+
+    app.patch(
+      '/users/me',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Change your own name or e-mail (a new address must be verified again)',
+          body: updateMeBody,
+          response: { 200: userEnvelope, ...errorResponses(400, 401, 409) },
+        },
+      },
+      async (req) => ({
+        success: true as const,
+        data: toUserResponse(await service.updateMe(actorOf(req), req.body, requestMeta(req))),
+      }),
+    );
+
+    app.get(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'One user',
+          params: userIdParams,
+          response: { 200: userEnvelope, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (req) => ({ success: true as const, data: toUserResponse(await service.getUser(actorOf(req), req.params.id)) }),
+    );
+
+    app.put(
+      '/users/:id',
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Replace a user (yourself, or anyone as an admin; only an admin may set role)',
+          params: userIdParams,
+          body: replaceUserBody,
+          response: { 200: userEnvelope, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => ({
+        success: true as const,
+        data: toUserResponse(await service.replaceUser(actorOf(req), req.params.id, req.body, requestMeta(req))),
+      }),
+    );
+
+    app.delete(
+      '/users/:id',
+      {
+        config: { role: 'admin' },
+        schema: {
+          tags: ['users', 'admin'],
+          summary: 'Delete a user (admin): sessions and personal data go, authored content stays',
+          params: userIdParams,
+          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        await service.deleteUser(actorOf(req), req.params.id, requestMeta(req));
+        return { success: true as const, message: 'User deleted successfully' };
+      },
+    );
+  };

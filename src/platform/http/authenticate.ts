@@ -1,0 +1,53 @@
+// Authentication runs in `onRequest`, before any body is read: without a valid token a
+// protected route answers 401 whatever its input. Role-only routes refuse in
+// `preValidation`, before validating.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Revocations } from '../auth/revocations.js';
+import type { AccessTokens } from '../auth/tokens.js';
+import { forbidden, invalidToken, noToken } from '../errors.js';
+import type { Actor } from './context.js';
+
+export interface Authenticator {
+  /** The caller named by the request's bearer token; null when it carries none. */
+  authenticate(req: FastifyRequest): Actor | null;
+  /** The caller named by a raw access token (for Socket.IO handshakes). */
+  verify(token: string): Actor;
+}
+
+export function createAuthenticator(tokens: AccessTokens, revocations: Revocations): Authenticator {
+  const verify = (token: string): Actor => {
+    let claims: ReturnType<AccessTokens['verify']>;
+    try {
+      claims = tokens.verify(token);
+    } catch {
+      throw invalidToken();
+    }
+    if (revocations.isSessionRevoked(claims.sid)) throw invalidToken();
+    return { userId: claims.sub, sessionId: claims.sid, role: revocations.currentRole(claims.sub) ?? claims.role };
+  };
+  return {
+    verify,
+    authenticate(req) {
+      const header = req.headers.authorization;
+      if (header === undefined || header === '') return null;
+      const match = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(header);
+      if (!match?.[1]) throw invalidToken();
+      return verify(match[1]);
+    },
+  };
+}
+
+export function registerAuthentication(app: FastifyInstance, authenticator: Authenticator): void {
+  app.decorateRequest('actor', null);
+  app.addHook('onRequest', async (req) => {
+    const mode = req.routeOptions.config?.auth ?? 'none';
+    if (mode === 'none') return;
+    const actor = authenticator.authenticate(req);
+    if (!actor && mode === 'required') throw noToken();
+    req.actor = actor;
+  });
+  app.addHook('preValidation', async (req) => {
+    const role = req.routeOptions.config?.role;
+    if (role && req.actor?.role !== role) throw forbidden();
+  });
+}
