@@ -29,6 +29,8 @@ export interface EmbeddedOptions {
   ephemeral?: boolean;
   /** When another Tandem process already runs this cluster, use it instead of failing (CLI). */
   attach?: boolean;
+  /** A fixed port (default: any free one). */
+  port?: number;
 }
 
 interface Owner {
@@ -171,7 +173,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     return { url: `${base(other.port)}/${database}`, adminUrl: `${base(other.port)}/postgres`, port: other.port, stop: async () => {} };
   }
   const { postgres } = await binaries();
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const flags = [
     ['listen_addresses', '127.0.0.1'],
     ['unix_socket_directories', ''],
