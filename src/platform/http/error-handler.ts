@@ -113,7 +113,9 @@ interface RouteShape {
 export function registerErrorHandling(app: FastifyInstance): void {
   const routes: RouteShape[] = [];
   app.addHook('onRoute', (r) => {
-    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    // CORS answers preflights on a catch-all OPTIONS route; it says nothing about a path.
+    const methods = (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'OPTIONS');
+    if (methods.length === 0 || r.url.includes('*')) return;
     const source = r.url
       .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
       .replace(/:[^/]+/g, '[^/]+')
