@@ -32,7 +32,13 @@ async function main(): Promise<number> {
   const dataDir = path.join(root, '.data', `test-${process.pid}`);
   if (!adminUrl) {
     const started = Date.now();
-    const embedded = await startEmbeddedPostgres({ dataDir, password: randomBytes(16).toString('hex'), log, database: 'postgres', ephemeral: true });
+    const embedded = await startEmbeddedPostgres({
+      dataDir,
+      password: randomBytes(16).toString('hex'),
+      log,
+      database: 'postgres',
+      ephemeral: true,
+    });
     adminUrl = embedded.adminUrl;
     stop = async () => {
       await embedded.stop();
@@ -51,10 +57,14 @@ async function main(): Promise<number> {
     await runMigrations(templateUrl.toString(), log);
 
     const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
-      stdio: 'inherit',
-      env: { ...process.env, TANDEM_TEST_ADMIN_URL: adminUrl, TANDEM_TEST_TEMPLATE: TEMPLATE, NODE_ENV: 'test' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, TANDEM_TEST_ADMIN_URL: adminUrl, TANDEM_TEST_TEMPLATE: TEMPLATE, NODE_ENV: 'test' },
+      },
+    );
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await stop();

@@ -10,7 +10,9 @@ const opaqueToken = z.string().min(20).max(200);
 
 export const registerBody = z.strictObject({ name: personName, email, password });
 export const loginBody = z.strictObject({ email, password: anyPassword });
-export const refreshBody = z.strictObject({ refreshToken: opaqueToken.optional() }).optional();
+// Nullish, not optional: Fastify hands a request without a body to the schema as null, and a
+// browser in cookie mode refreshes with no body at all.
+export const refreshBody = z.strictObject({ refreshToken: opaqueToken.optional() }).nullish();
 export const tokenDeliveryQuery = z.strictObject({
   cookie: z
     .enum(['true', 'false'])

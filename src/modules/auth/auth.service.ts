@@ -55,6 +55,8 @@ const badToken = () => validationFailed([{ path: 'token', message: 'is invalid o
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, accounts, sessions, tokens, revocations, audit, mailer, limiter, log, clock = () => new Date() } = deps;
+  // Computed now so the first login for an unknown address costs no more than any other.
+  void dummyPasswordHash();
 
   async function issue(
     exec: Executor,
