@@ -48,6 +48,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();
+  // JSON only (api.md): Fastify's built-in text/plain parser would hand a string to the
+  // schema (a 400) where a client should learn its media type is unsupported (415).
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

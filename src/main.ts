@@ -75,7 +75,13 @@ export async function startTandem(config: Config, log: Logger, options: { databa
       'auth-account': { points: config.rateLimit.authMax, windowSeconds: 15 * 60 },
       'auth-ip': { points: config.rateLimit.authMax * 10, windowSeconds: 15 * 60 },
     });
-    const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, dataDir: config.dataDir, log });
+    const mailer = createMailer({
+      smtpUrl: config.mail.smtpUrl,
+      from: config.mail.from,
+      dataDir: config.dataDir,
+      log,
+      logLinks: config.env !== 'production',
+    });
     cleanups.unshift(async () => mailer.close());
     const audit = createAuditService({ audit: createAuditRepository(db) });
     const services = {

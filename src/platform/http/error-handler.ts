@@ -28,11 +28,19 @@ export const STATUS: Record<ErrorCode, number> = {
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
 
+const CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
 function isDatabaseDown(err: unknown): boolean {
-  const code = pgError(err)?.code ?? (err as { code?: unknown })?.code;
-  if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || code.startsWith('08'))) return true;
-  const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+  // Drizzle wraps the driver's error (a socket error such as ECONNREFUSED, or a SQLSTATE) in
+  // `cause`, so the whole chain is searched, not only the outer error.
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const code = pgError(e)?.code ?? (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || code.startsWith('08'))) return true;
+    if (e instanceof Error && CONNECTION_MESSAGES.test(e.message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Translates anything thrown into an AppError; unknown errors become INTERNAL. */

@@ -24,9 +24,12 @@ export interface MailerOptions {
   from: string;
   dataDir: string;
   log: Logger;
+  /** Log the first link of each message written to a file (development convenience only:
+   * links carry one-time tokens). */
+  logLinks: boolean;
 }
 
-export function createMailer({ smtpUrl, from, dataDir, log }: MailerOptions): Mailer {
+export function createMailer({ smtpUrl, from, dataDir, log, logLinks }: MailerOptions): Mailer {
   if (smtpUrl) {
     const transport = nodemailer.createTransport(smtpUrl);
     return {
@@ -45,7 +48,7 @@ export function createMailer({ smtpUrl, from, dataDir, log }: MailerOptions): Ma
       await mkdir(dir, { recursive: true });
       const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${newId()}.eml`);
       await writeFile(file, info.message as Buffer, { mode: 0o600 });
-      const link = /https?:\/\/\S+/.exec(m.text)?.[0];
+      const link = logLinks ? /https?:\/\/\S+/.exec(m.text)?.[0] : undefined;
       log.info({ to: m.to, subject: m.subject, file, link }, 'mail written to file (SMTP_URL is not set)');
     },
     close: () => transport.close(),

@@ -22,6 +22,9 @@ export const REDACTED_PATHS = [
   '*.secret',
   'config.jwt.secret',
   'databaseUrl',
+  // Drizzle puts a failed query's parameters (hashes, tokens) on the error it throws.
+  'err.params',
+  'err.cause.params',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
