@@ -136,7 +136,7 @@ async function promoteUser(config: Config, log: Logger, email: string | undefine
         metadata: { from: user.role, to: 'admin', via: 'cli' },
       });
       // Running servers learn of it at commit, so the user's current tokens act as admin at once.
-      await revocations.announce(tx, { kind: 'role', userId: user.id, role: 'admin' });
+      await revocations.announce(tx, { kind: 'role', userId: user.id, role: 'admin', changedAt: Date.now() });
     });
     process.stdout.write(`${user.email} is now an admin\n`);
   });

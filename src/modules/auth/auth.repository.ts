@@ -127,7 +127,7 @@ export function createAuthRepository(db: Executor) {
         .from(sessions)
         .where(and(isNotNull(sessions.revokedAt), gt(sessions.revokedAt, since)));
       const roleChanges = await db
-        .select({ userId: auditEvents.targetId, metadata: auditEvents.metadata })
+        .select({ userId: auditEvents.targetId, metadata: auditEvents.metadata, createdAt: auditEvents.createdAt })
         .from(auditEvents)
         .where(and(eq(auditEvents.action, 'user.role_changed'), gt(auditEvents.createdAt, since)))
         .orderBy(auditEvents.id);
@@ -135,7 +135,7 @@ export function createAuthRepository(db: Executor) {
         sessionIds: revoked.map((r) => r.familyId),
         roles: roleChanges.flatMap((r) => {
           const to = r.metadata.to;
-          return r.userId && (to === 'user' || to === 'admin') ? [{ userId: r.userId, role: to }] : [];
+          return r.userId && (to === 'user' || to === 'admin') ? [{ userId: r.userId, role: to, changedAt: r.createdAt.getTime() }] : [];
         }),
       };
     },

@@ -34,6 +34,16 @@ export function createUsersRepository(db: Executor) {
         .limit(1);
       return row;
     },
+    /** Reads and locks the row until the transaction ends (read-check-write without races). */
+    async findByIdForUpdate(tx: Executor, id: string): Promise<UserRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(users)
+        .where(and(eq(users.id, id), live))
+        .limit(1)
+        .for('update');
+      return row;
+    },
     async findByEmail(email: string, exec: Executor = db): Promise<UserRow | undefined> {
       const [row] = await exec
         .select()
@@ -89,7 +99,7 @@ export function createUsersRepository(db: Executor) {
       try {
         const [row] = await exec
           .update(users)
-          .set({ ...patch, updatedAt: new Date() })
+          .set({ ...patch, updatedAt: new Date(), version: sql`${users.version} + 1` })
           .where(and(eq(users.id, id), live))
           .returning();
         return row;

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ifMatchVersions, notModified, sendNotModified } from '../../platform/http/conditional.js';
 import { actorOf, requestMeta } from '../../platform/http/context.js';
 import { errorResponses, messageSchema } from '../../platform/http/schemas.js';
 import {
@@ -38,8 +39,18 @@ export const usersRoutes =
 
     app.get(
       '/users/me',
-      { schema: { tags: ['users'], summary: 'The signed-in user', response: { 200: userEnvelope, ...errorResponses(401, 404) } } },
-      async (req) => ({ success: true as const, data: toUserResponse(await service.getMe(actorOf(req))) }),
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'The signed-in user (ETag; If-None-Match → 304)',
+          response: { 200: userEnvelope, ...errorResponses(401, 404) },
+        },
+      },
+      async (req, reply) => {
+        const user = await service.getMe(actorOf(req));
+        if (notModified(req, reply, user.version)) return sendNotModified(reply);
+        return { success: true as const, data: toUserResponse(user) };
+      },
     );
 
     app.patch(
@@ -49,13 +60,14 @@ export const usersRoutes =
           tags: ['users'],
           summary: 'Change your own name or e-mail (a new address must be verified again)',
           body: updateMeBody,
-          response: { 200: userEnvelope, ...errorResponses(400, 401, 409) },
+          response: { 200: userEnvelope, ...errorResponses(400, 401, 409, 412) },
         },
       },
-      async (req) => ({
-        success: true as const,
-        data: toUserResponse(await service.updateMe(actorOf(req), req.body, requestMeta(req))),
-      }),
+      async (req, reply) => {
+        const user = await service.updateMe(actorOf(req), req.body, requestMeta(req), ifMatchVersions(req));
+        notModified(req, reply, user.version);
+        return { success: true as const, data: toUserResponse(user) };
+      },
     );
 
     app.get(
@@ -63,12 +75,16 @@ export const usersRoutes =
       {
         schema: {
           tags: ['users'],
-          summary: 'One user',
+          summary: 'One user (ETag; If-None-Match → 304)',
           params: userIdParams,
           response: { 200: userEnvelope, ...errorResponses(400, 401, 404) },
         },
       },
-      async (req) => ({ success: true as const, data: toUserResponse(await service.getUser(actorOf(req), req.params.id)) }),
+      async (req, reply) => {
+        const user = await service.getUser(actorOf(req), req.params.id);
+        if (notModified(req, reply, user.version)) return sendNotModified(reply);
+        return { success: true as const, data: toUserResponse(user) };
+      },
     );
 
     app.put(
@@ -79,13 +95,14 @@ export const usersRoutes =
           summary: 'Replace a user (yourself, or anyone as an admin; only an admin may set role)',
           params: userIdParams,
           body: replaceUserBody,
-          response: { 200: userEnvelope, ...errorResponses(400, 401, 403, 404, 409) },
+          response: { 200: userEnvelope, ...errorResponses(400, 401, 403, 404, 409, 412) },
         },
       },
-      async (req) => ({
-        success: true as const,
-        data: toUserResponse(await service.replaceUser(actorOf(req), req.params.id, req.body, requestMeta(req))),
-      }),
+      async (req, reply) => {
+        const user = await service.replaceUser(actorOf(req), req.params.id, req.body, requestMeta(req), ifMatchVersions(req));
+        notModified(req, reply, user.version);
+        return { success: true as const, data: toUserResponse(user) };
+      },
     );
 
     app.delete(
@@ -96,11 +113,11 @@ export const usersRoutes =
           tags: ['users', 'admin'],
           summary: 'Delete a user (admin): sessions and personal data go, authored content stays',
           params: userIdParams,
-          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 409) },
+          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 409, 412) },
         },
       },
       async (req) => {
-        await service.deleteUser(actorOf(req), req.params.id, requestMeta(req));
+        await service.deleteUser(actorOf(req), req.params.id, requestMeta(req), ifMatchVersions(req));
         return { success: true as const, message: 'User deleted successfully' };
       },
     );

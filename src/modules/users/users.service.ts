@@ -4,7 +4,7 @@ import type { Revocations } from '../../platform/auth/revocations.js';
 import type { GlobalRole } from '../../platform/auth/tokens.js';
 import type { Db, Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
-import { conflict, forbidden, notFound, validationFailed } from '../../platform/errors.js';
+import { conflict, forbidden, notFound, preconditionFailed, validationFailed } from '../../platform/errors.js';
 import type { Actor, RequestMeta } from '../../platform/http/context.js';
 import type { AuditRecorder } from '../audit/audit.service.js';
 import type { UserListFilter, UsersRepository } from './users.repository.js';
@@ -43,6 +43,14 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
     return user;
   }
 
+  /** Locks the row for the transaction and checks the caller's If-Match versions, if any. */
+  async function lockUser(tx: Executor, id: string, expectedVersions?: number[]): Promise<UserRow> {
+    const user = await users.findByIdForUpdate(tx, id);
+    if (!user) throw notFound('user');
+    if (expectedVersions && !expectedVersions.includes(user.version)) throw preconditionFailed();
+    return user;
+  }
+
   /** Writes the given profile fields; a new address must be verified again. */
   async function writeProfile(exec: Executor, current: UserRow, fields: ProfilePatch): Promise<UserRow> {
     const emailChanged = fields.email !== undefined && fields.email.toLowerCase() !== current.email.toLowerCase();
@@ -69,9 +77,9 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
 
     getMe: (actor: Actor) => requireUser(actor.userId),
 
-    async updateMe(actor: Actor, patch: ProfilePatch, meta: RequestMeta): Promise<UserRow> {
+    async updateMe(actor: Actor, patch: ProfilePatch, meta: RequestMeta, expectedVersions?: number[]): Promise<UserRow> {
       return inTransaction(db, async (tx) => {
-        const current = await requireUser(actor.userId, tx);
+        const current = await lockUser(tx, actor.userId, expectedVersions);
         const updated = await writeProfile(tx, current, patch);
         await audit.record(
           tx,
@@ -89,7 +97,7 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
     },
 
     /** PUT: self or an admin; only an admin may set a role (the schema refuses it to others). */
-    async replaceUser(actor: Actor, id: string, body: UserReplacement, meta: RequestMeta): Promise<UserRow> {
+    async replaceUser(actor: Actor, id: string, body: UserReplacement, meta: RequestMeta, expectedVersions?: number[]): Promise<UserRow> {
       const isAdmin = actor.role === 'admin';
       if (!isAdmin && actor.userId !== id) {
         // A user may see others but not change them: 403, the user exists and is visible.
@@ -100,7 +108,7 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
         throw validationFailed([{ path: 'role', message: 'can only be changed by an admin' }]);
       }
       const { user, roleChanged } = await inTransaction(db, async (tx) => {
-        const current = await requireUser(id, tx);
+        const current = await lockUser(tx, id, expectedVersions);
         let updated = await writeProfile(tx, current, { name: body.name, email: body.email });
         const roleChanged = body.role !== undefined && body.role !== current.role;
         if (roleChanged && body.role) {
@@ -119,7 +127,7 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
             },
             meta,
           );
-          await revocations.announce(tx, { kind: 'role', userId: id, role: body.role });
+          await revocations.announce(tx, { kind: 'role', userId: id, role: body.role, changedAt: updated.updatedAt.getTime() });
         }
         await audit.record(
           tx,
@@ -128,15 +136,15 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
         );
         return { user: updated, roleChanged };
       });
-      if (roleChanged) revocations.apply({ kind: 'role', userId: id, role: user.role });
+      if (roleChanged) revocations.apply({ kind: 'role', userId: id, role: user.role, changedAt: user.updatedAt.getTime() });
       return user;
     },
 
     /** Admin only. Keeps authored content (shown as a deleted user), removes personal data and sessions. */
-    async deleteUser(actor: Actor, id: string, meta: RequestMeta): Promise<void> {
+    async deleteUser(actor: Actor, id: string, meta: RequestMeta, expectedVersions?: number[]): Promise<void> {
       if (actor.role !== 'admin') throw forbidden();
       const ended = await inTransaction(db, async (tx) => {
-        const target = await requireUser(id, tx);
+        const target = await lockUser(tx, id, expectedVersions);
         await assertAnotherAdminRemains(tx, target);
         await users.update(tx, id, {
           email: `deleted-${id}@deleted.invalid`,

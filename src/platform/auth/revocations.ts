@@ -11,11 +11,13 @@ import type { GlobalRole } from './tokens.js';
 
 const CHANNEL = 'tandem_auth';
 
-export type RevocationEvent = { kind: 'sessions'; ids: string[] } | { kind: 'role'; userId: string; role: GlobalRole };
+/** Role events carry when the change was made (ms), so a late notification of an older
+ * change never overwrites a newer one that was already applied. */
+export type RevocationEvent = { kind: 'sessions'; ids: string[] } | { kind: 'role'; userId: string; role: GlobalRole; changedAt: number };
 
 export interface RecentRevocations {
   sessionIds: string[];
-  roles: { userId: string; role: GlobalRole }[];
+  roles: { userId: string; role: GlobalRole; changedAt: number }[];
 }
 
 export interface Revocations {
@@ -42,7 +44,7 @@ export interface RevocationOptions {
 export function createRevocations({ url, log, ttlSeconds, loadRecent }: RevocationOptions): Revocations {
   const ttlMs = (ttlSeconds + 60) * 1000;
   const sessions = new Map<string, number>();
-  const roles = new Map<string, { role: GlobalRole; until: number }>();
+  const roles = new Map<string, { role: GlobalRole; until: number; changedAt: number }>();
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -51,7 +53,10 @@ export function createRevocations({ url, log, ttlSeconds, loadRecent }: Revocati
   const apply = (event: RevocationEvent) => {
     const until = Date.now() + ttlMs;
     if (event.kind === 'sessions') for (const id of event.ids) sessions.set(id, until);
-    else roles.set(event.userId, { role: event.role, until });
+    else {
+      const known = roles.get(event.userId);
+      if (!known || known.changedAt <= event.changedAt) roles.set(event.userId, { role: event.role, until, changedAt: event.changedAt });
+    }
   };
 
   const connect = async (): Promise<void> => {
