@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, ilike, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { translateDbError } from '../../platform/db/errors.js';
+import { preparedByShape } from '../../platform/db/prepared.js';
 import { type NewUserRow, type UserRow, users } from './users.table.js';
 
 export type UserSortKey = 'name' | 'email' | 'createdAt';
@@ -25,13 +26,48 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 // Users are instance-wide (not workspace content), so these queries take no workspace id.
 export function createUsersRepository(db: Executor) {
-  return {
-    async findById(id: string, exec: Executor = db): Promise<UserRow | undefined> {
-      const [row] = await exec
+  const byId = db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, sql.placeholder('id')), live))
+    .limit(1)
+    .prepare('users_by_id');
+
+  const listStatements = preparedByShape('users_list', (name, shape) => {
+    const [flags = '', sortSpec = ''] = shape.split(':');
+    const where: SQL[] = [live];
+    if (flags.includes('r')) where.push(eq(users.role, sql.placeholder('role')));
+    if (flags.includes('q')) {
+      where.push(or(ilike(users.name, sql.placeholder('pattern')), ilike(users.email, sql.placeholder('pattern'))) as SQL);
+    }
+    const order = sortSpec.split(',').map((part) => {
+      const column = sortColumns[part.replace(/^-/, '') as UserSortKey];
+      return part.startsWith('-') ? desc(column) : asc(column);
+    });
+    const condition = and(...where);
+    return {
+      page: db
         .select()
         .from(users)
-        .where(and(eq(users.id, id), live))
-        .limit(1);
+        .where(condition)
+        .orderBy(...order, asc(users.id))
+        .limit(sql.placeholder('limit'))
+        .offset(sql.placeholder('offset'))
+        .prepare(`${name}_page`),
+      total: db.select({ n: count() }).from(users).where(condition).prepare(`${name}_count`),
+    };
+  });
+
+  return {
+    async findById(id: string, exec: Executor = db): Promise<UserRow | undefined> {
+      const [row] =
+        exec === db
+          ? await byId.execute({ id })
+          : await exec
+              .select()
+              .from(users)
+              .where(and(eq(users.id, id), live))
+              .limit(1);
       return row;
     },
     /** Reads and locks the row until the transaction ends (read-check-write without races). */
@@ -75,24 +111,10 @@ export function createUsersRepository(db: Executor) {
       return row?.n ?? 0;
     },
     async list(f: UserListFilter): Promise<{ rows: UserRow[]; total: number }> {
-      const where: SQL[] = [live];
-      if (f.role) where.push(eq(users.role, f.role));
-      if (f.q) {
-        const pattern = `%${escapeLike(f.q)}%`;
-        where.push(or(ilike(users.name, pattern), ilike(users.email, pattern)) as SQL);
-      }
-      const order = f.sort.map((s) => (s.desc ? desc(sortColumns[s.key]) : asc(sortColumns[s.key])));
-      const condition = and(...where);
-      const [rows, totals] = await Promise.all([
-        db
-          .select()
-          .from(users)
-          .where(condition)
-          .orderBy(...order, asc(users.id))
-          .limit(f.limit)
-          .offset(f.offset),
-        db.select({ n: count() }).from(users).where(condition),
-      ]);
+      const shape = `${f.q ? 'q' : ''}${f.role ? 'r' : ''}:${f.sort.map((s) => `${s.desc ? '-' : ''}${s.key}`).join(',')}`;
+      const { page, total } = listStatements(shape);
+      const params = { pattern: f.q ? `%${escapeLike(f.q)}%` : '', role: f.role ?? '', limit: f.limit, offset: f.offset };
+      const [rows, totals] = await Promise.all([page.execute(params), total.execute(params)]);
       return { rows, total: totals[0]?.n ?? 0 };
     },
     async update(exec: Executor, id: string, patch: Partial<NewUserRow>): Promise<UserRow | undefined> {
