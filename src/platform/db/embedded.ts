@@ -4,7 +4,7 @@
 // group: a terminal's Ctrl-C then reaches only Tandem, which drains requests first and
 // stops the database last.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,28 @@ async function binaries(): Promise<{ postgres: string }> {
     return (await import(pkg)) as { postgres: string };
   } catch {
     throw new Error(`embedded PostgreSQL has no binaries for ${os.platform()}-${os.arch()}; set DATABASE_URL instead`);
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to reach its
+ * binaries (in node_modules) and its data directory. A checkout inside a private directory
+ * (a 0700 home or mktemp folder) blocks it; such ancestors get the "others may traverse"
+ * bit: it lets a process pass through the directory, not list or read it.
+ */
+function ensureTraversable(paths: string[], log: Logger): void {
+  if (!isRoot()) return;
+  const blocked = new Set<string>();
+  for (const target of paths) {
+    for (let dir = path.dirname(path.resolve(target)); ; dir = path.dirname(dir)) {
+      const st = statSync(dir);
+      if ((st.mode & 0o001) === 0) blocked.add(dir);
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+  for (const dir of blocked) {
+    chmodSync(dir, statSync(dir).mode | 0o001);
+    log.warn({ dir }, 'allowed other users to traverse this directory, so the postgres system user can reach the embedded database');
   }
 }
 
@@ -160,6 +182,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const { dataDir, password, log, database = 'tandem', ephemeral = false } = opts;
   const pgdata = path.join(dataDir, 'pg');
   const ownerFile = path.join(dataDir, 'pg.owner');
+  const { postgres } = await binaries();
+  mkdirSync(dataDir, { recursive: true });
+  ensureTraversable([pgdata, postgres], log);
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
     log.info({ pgdata }, 'initialising embedded PostgreSQL');
     await initialise(pgdata, password, log);
@@ -172,7 +197,6 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     }
     return { url: `${base(other.port)}/${database}`, adminUrl: `${base(other.port)}/postgres`, port: other.port, stop: async () => {} };
   }
-  const { postgres } = await binaries();
   const port = opts.port ?? (await freePort());
   const flags = [
     ['listen_addresses', '127.0.0.1'],
