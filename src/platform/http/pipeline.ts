@@ -1,9 +1,10 @@
 // The request pipeline of architecture.md, in order: security headers and CORS, request id
 // and access log, rate limit; authentication and the error envelope are registered by app.ts.
+
+import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
-import { newId } from '../ids.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type RateLimiter, rateLimitHeaders } from './rate-limit.js';
 
@@ -11,7 +12,7 @@ const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** A client's X-Request-Id is kept when it is well-formed; otherwise we mint one. */
 export function requestIdFrom(header: string | string[] | undefined): string {
-  return typeof header === 'string' && WELL_FORMED_REQUEST_ID.test(header) ? header : newId();
+  return typeof header === 'string' && WELL_FORMED_REQUEST_ID.test(header) ? header : randomUUID();
 }
 
 export interface PipelineOptions {

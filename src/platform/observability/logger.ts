@@ -27,7 +27,25 @@ export const REDACTED_PATHS = [
   'err.cause.params',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * stdout, written asynchronously in batches of up to 4 KiB: one write per request was a
+ * measurable share of a simple read's cost. A timer flushes quiet periods within a second,
+ * and the exit handler flushes the rest synchronously, so nothing is lost on process.exit.
+ */
+function bufferedStdout(): pino.DestinationStream {
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => dest.flush(), 1000).unref();
+  process.on('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout already closed: nothing more can be written anyway
+    }
+  });
+  return dest;
+}
+
+export function createLogger(level: string, destination: pino.DestinationStream = bufferedStdout()): Logger {
   return pino(
     {
       level,
