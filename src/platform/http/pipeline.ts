@@ -41,7 +41,7 @@ export async function registerPipeline(app: FastifyInstance, { corsOrigins, metr
     reply.headers(rateLimitHeaders(state));
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     const entry = {
@@ -55,5 +55,6 @@ export async function registerPipeline(app: FastifyInstance, { corsOrigins, metr
     };
     if (req.routeOptions.config?.rateLimit === false) req.log.debug(entry, 'request completed');
     else req.log.info(entry, 'request completed');
+    done();
   });
 }
