@@ -19,9 +19,12 @@ import { createAuditRepository } from '../src/modules/audit/audit.repository.js'
 import { createAuditService } from '../src/modules/audit/audit.service.js';
 import { createAuthRepository } from '../src/modules/auth/auth.repository.js';
 import type { AuthService } from '../src/modules/auth/auth.service.js';
+import type { ProjectsService } from '../src/modules/projects/projects.service.js';
+import type { TasksService } from '../src/modules/tasks/tasks.service.js';
 import { createUsersRepository } from '../src/modules/users/users.repository.js';
 import { createUsersService, type UsersService } from '../src/modules/users/users.service.js';
 import { type UserRow, users as usersTable } from '../src/modules/users/users.table.js';
+import type { WorkspacesService } from '../src/modules/workspaces/workspaces.service.js';
 import { createRevocations } from '../src/platform/auth/revocations.js';
 import { createAccessTokens } from '../src/platform/auth/tokens.js';
 import { createDatabase } from '../src/platform/db/client.js';
@@ -162,15 +165,21 @@ function metrics(): Metrics {
   return { registry, httpDuration };
 }
 
+// Routes of these services are registered but never called here (bench/costs.ts signs its own
+// token and only reads users).
+const unused = <T extends object>(area: string) =>
+  new Proxy({} as T, {
+    get: (_t, name) => () => {
+      throw new Error(`${area}.${String(name)} is not available in the variant server`);
+    },
+  });
 const services = {
   audit,
-  // The auth routes are registered but never called here (bench/costs.ts signs its own token).
-  auth: new Proxy({} as AuthService, {
-    get: (_t, name) => () => {
-      throw new Error(`auth.${String(name)} is not available in the variant server`);
-    },
-  }),
+  auth: unused<AuthService>('auth'),
   users: await usersService(),
+  workspaces: unused<WorkspacesService>('workspaces'),
+  projects: unused<ProjectsService>('projects'),
+  tasks: unused<TasksService>('tasks'),
 };
 const app = await createApp({
   config,

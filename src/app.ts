@@ -8,8 +8,14 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import type { AuditService } from './modules/audit/audit.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import type { AuthService } from './modules/auth/auth.service.js';
+import { projectsRoutes } from './modules/projects/projects.routes.js';
+import type { ProjectsService } from './modules/projects/projects.service.js';
+import { tasksRoutes } from './modules/tasks/tasks.routes.js';
+import type { TasksService } from './modules/tasks/tasks.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { UsersService } from './modules/users/users.service.js';
+import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
+import type { WorkspacesService } from './modules/workspaces/workspaces.service.js';
 import { type Authenticator, registerAuthentication } from './platform/http/authenticate.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.js';
@@ -29,7 +35,14 @@ export interface AppDeps {
   authenticator: Authenticator;
   ping(): Promise<void>;
   isShuttingDown(): boolean;
-  services: { auth: AuthService; users: UsersService; audit: AuditService };
+  services: {
+    auth: AuthService;
+    users: UsersService;
+    audit: AuditService;
+    workspaces: WorkspacesService;
+    projects: ProjectsService;
+    tasks: TasksService;
+  };
 }
 
 /** Fastify takes a hop count as a function of the hop index. */
@@ -82,6 +95,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(authRoutes(services.auth));
       await api.register(usersRoutes(services.users));
       await api.register(auditRoutes(services.audit));
+      await api.register(workspacesRoutes(services.workspaces));
+      await api.register(projectsRoutes(services.projects));
+      await api.register(tasksRoutes(services.tasks));
     },
     { prefix: '/api/v1' },
   );

@@ -9,13 +9,22 @@ import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthRepository } from './modules/auth/auth.repository.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createProjectAccess } from './modules/projects/projects.access.js';
+import { createProjectsRepository } from './modules/projects/projects.repository.js';
+import { createProjectsService } from './modules/projects/projects.service.js';
+import { createTasksRepository } from './modules/tasks/tasks.repository.js';
+import { createTasksService } from './modules/tasks/tasks.service.js';
 import { createUsersRepository } from './modules/users/users.repository.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createWorkspaceAccess } from './modules/workspaces/workspaces.access.js';
+import { createWorkspacesRepository } from './modules/workspaces/workspaces.repository.js';
+import { createWorkspacesService } from './modules/workspaces/workspaces.service.js';
 import { createRevocations } from './platform/auth/revocations.js';
 import { createAccessTokens } from './platform/auth/tokens.js';
 import { createDatabase, type Database } from './platform/db/client.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './platform/db/embedded.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { createEventBus, type EventBus } from './platform/events.js';
 import { createAuthenticator } from './platform/http/authenticate.js';
 import { createMemoryRateLimiter } from './platform/http/rate-limit.js';
 import { createMailer } from './platform/mail/mailer.js';
@@ -44,6 +53,8 @@ export interface Tandem {
   app: FastifyInstance;
   url: string;
   database: Database;
+  /** Domain events published after commit (realtime, notifications and webhooks subscribe). */
+  events: EventBus;
   /** Readiness goes false, in-flight requests finish (up to SHUTDOWN_TIMEOUT), then everything closes. */
   shutdown(): Promise<void>;
 }
@@ -84,8 +95,27 @@ export async function startTandem(config: Config, log: Logger, options: { databa
     });
     cleanups.unshift(async () => mailer.close());
     const audit = createAuditService({ audit: createAuditRepository(db) });
+    const events = createEventBus(log);
+    const workspacesRepo = createWorkspacesRepository(db);
+    const workspaceAccess = createWorkspaceAccess(workspacesRepo);
+    const projectsRepo = createProjectsRepository(db);
+    const projectAccess = createProjectAccess(projectsRepo);
+    const workspaces = createWorkspacesService({
+      db,
+      workspaces: workspacesRepo,
+      access: workspaceAccess,
+      accounts: usersRepo,
+      audit,
+      events,
+      mailer,
+      log,
+      appUrl: config.appUrl,
+    });
     const services = {
       audit,
+      workspaces,
+      projects: createProjectsService({ db, projects: projectsRepo, workspaceAccess, projectAccess, audit, events }),
+      tasks: createTasksService({ db, tasks: createTasksRepository(db), projectAccess, workspaceAccess, events }),
       auth: createAuthService({
         db,
         accounts: usersRepo,
@@ -98,6 +128,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
         log,
         refreshTokenTtlSeconds: config.refreshTokenTtl,
         appUrl: config.appUrl,
+        invitations: workspaces,
       }),
       users: createUsersService({ db, users: usersRepo, sessions: authRepo, revocations, audit }),
     };
@@ -146,7 +177,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
       })();
       return closing;
     };
-    return { app, url, database, shutdown };
+    return { app, url, database, events, shutdown };
   } catch (err) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw err;

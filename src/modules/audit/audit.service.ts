@@ -19,7 +19,24 @@ export type AuditAction =
   | 'user.email_verified'
   | 'user.updated'
   | 'user.role_changed'
-  | 'user.deleted';
+  | 'user.deleted'
+  | 'workspace.created'
+  | 'workspace.updated'
+  | 'workspace.deleted'
+  | 'workspace.member_added'
+  | 'workspace.member_role_changed'
+  | 'workspace.member_removed'
+  | 'invitation.created'
+  | 'invitation.resent'
+  | 'invitation.revoked'
+  | 'invitation.accepted'
+  | 'project.created'
+  | 'project.archived'
+  | 'project.unarchived'
+  | 'project.deleted'
+  | 'project.exported'
+  | 'project.imported'
+  | 'workspace.exported';
 
 export interface AuditRecord {
   action: AuditAction;

@@ -8,7 +8,17 @@ const password = z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_MAX_LENGTH);
 const anyPassword = z.string().min(1).max(PASSWORD_MAX_LENGTH);
 const opaqueToken = z.string().min(20).max(200);
 
-export const registerBody = z.strictObject({ name: personName, email, password });
+export const registerBody = z.strictObject({
+  name: personName,
+  email,
+  password,
+  invitationToken: z
+    .string()
+    .min(20)
+    .max(200)
+    .optional()
+    .describe('From an invitation link: the new account joins that workspace (the e-mail must be the invited address)'),
+});
 export const loginBody = z.strictObject({ email, password: anyPassword });
 // Nullish, not optional: Fastify hands a request without a body to the schema as null, and a
 // browser in cookie mode refreshes with no body at all.

@@ -25,6 +25,11 @@ export interface UserAccounts {
   update(exec: Executor, id: string, patch: Partial<NewUserRow>): Promise<UserRow | undefined>;
 }
 
+/** Joins a newly registered account to the workspace its invitation link names (same transaction). */
+export interface InvitationAcceptor {
+  acceptOnRegistration(tx: Executor, token: string, user: { id: string; email: string }): Promise<void>;
+}
+
 export interface IssuedTokens {
   user: UserRow;
   accessToken: string;
@@ -45,6 +50,7 @@ export interface AuthServiceDeps {
   log: Logger;
   refreshTokenTtlSeconds: number;
   appUrl: string;
+  invitations?: InvitationAcceptor;
   clock?: () => Date;
 }
 
@@ -132,20 +138,42 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   return {
-    async register(input: { name: string; email: string; password: string }, meta: RequestMeta): Promise<IssuedTokens> {
+    /**
+     * Creates an account (the very first one is the instance admin). With an invitation token
+     * the account joins that workspace in the same transaction, and its address counts as
+     * verified: the link reached it.
+     */
+    async register(
+      input: { name: string; email: string; password: string; invitationToken?: string },
+      meta: RequestMeta,
+    ): Promise<IssuedTokens> {
       await limiter.consume('auth-ip', meta.ip);
       checkPassword(input.password, 'password', [input.email, input.name]);
       const passwordHash = await hashPassword(input.password);
+      const invited = input.invitationToken !== undefined && deps.invitations !== undefined;
       const issued = await inTransaction(db, async (tx) => {
-        const user = await accounts.insertFirstIsAdmin(tx, { id: newId(), name: input.name, email: input.email, passwordHash });
+        const user = await accounts.insertFirstIsAdmin(tx, {
+          id: newId(),
+          name: input.name,
+          email: input.email,
+          passwordHash,
+          emailVerifiedAt: invited ? clock() : null,
+        });
+        if (input.invitationToken !== undefined) await deps.invitations?.acceptOnRegistration(tx, input.invitationToken, user);
         await audit.record(
           tx,
-          { action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id, metadata: { role: user.role } },
+          {
+            action: 'user.registered',
+            actorId: user.id,
+            targetType: 'user',
+            targetId: user.id,
+            metadata: { role: user.role, invited },
+          },
           meta,
         );
         return issue(tx, user, meta);
       });
-      await sendTokenMail(issued.user, 'email_verification', VERIFICATION_TTL_MS);
+      if (!invited) await sendTokenMail(issued.user, 'email_verification', VERIFICATION_TTL_MS);
       return issued;
     },
 

@@ -1,0 +1,294 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ifMatchVersions, notModified, sendNotModified } from '../../platform/http/conditional.js';
+import { actorOf, requestMeta } from '../../platform/http/context.js';
+import { errorResponses, messageSchema, offsetPagination } from '../../platform/http/schemas.js';
+import {
+  changeRoleBody,
+  createWorkspaceBody,
+  deleteWorkspaceBody,
+  invitationEnvelope,
+  invitationListEnvelope,
+  invitationParams,
+  invitationPreviewEnvelope,
+  invitationTokenBody,
+  invitationTokenParams,
+  inviteBody,
+  listMembersQuery,
+  listWorkspacesQuery,
+  memberListEnvelope,
+  memberParams,
+  toInvitationResponse,
+  toMemberResponse,
+  toWorkspaceResponse,
+  updateWorkspaceBody,
+  workspaceEnvelope,
+  workspaceIdParams,
+  workspaceListEnvelope,
+} from './workspaces.schemas.js';
+import type { WorkspacesService } from './workspaces.service.js';
+
+const tags = ['workspaces'];
+
+export const workspacesRoutes =
+  (service: WorkspacesService): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/workspaces',
+      {
+        schema: {
+          tags,
+          summary: 'Create a workspace (you become its owner; the slug is derived from the name unless given)',
+          body: createWorkspaceBody,
+          response: { 201: workspaceEnvelope, ...errorResponses(400, 401, 409, 422) },
+        },
+      },
+      async (req, reply) => {
+        const created = await service.createWorkspace(actorOf(req), req.body, requestMeta(req));
+        reply.code(201).header('location', `/api/v1/workspaces/${created.workspace.id}`);
+        notModified(req, reply, created.workspace.version);
+        return { success: true as const, data: toWorkspaceResponse(created) };
+      },
+    );
+
+    app.get(
+      '/workspaces',
+      {
+        schema: {
+          tags,
+          summary: 'Workspaces you belong to, with your role in each',
+          querystring: listWorkspacesQuery,
+          response: { 200: workspaceListEnvelope, ...errorResponses(400, 401) },
+        },
+      },
+      async (req) => {
+        const { page, limit } = req.query;
+        const { rows, total } = await service.listMyWorkspaces(actorOf(req), { limit, offset: (page - 1) * limit });
+        return { success: true as const, data: rows.map(toWorkspaceResponse), pagination: offsetPagination(page, limit, total) };
+      },
+    );
+
+    app.get(
+      '/workspaces/:workspaceId',
+      {
+        schema: {
+          tags,
+          summary: 'One workspace (ETag; If-None-Match → 304)',
+          params: workspaceIdParams,
+          response: { 200: workspaceEnvelope, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (req, reply) => {
+        const found = await service.getWorkspace(actorOf(req), req.params.workspaceId);
+        if (notModified(req, reply, found.workspace.version)) return sendNotModified(reply);
+        return { success: true as const, data: toWorkspaceResponse(found) };
+      },
+    );
+
+    app.patch(
+      '/workspaces/:workspaceId',
+      {
+        schema: {
+          tags,
+          summary: 'Rename a workspace or change its slug (admin or owner; If-Match → 412)',
+          params: workspaceIdParams,
+          body: updateWorkspaceBody,
+          response: { 200: workspaceEnvelope, ...errorResponses(400, 401, 403, 404, 409, 412) },
+        },
+      },
+      async (req, reply) => {
+        const updated = await service.updateWorkspace(
+          actorOf(req),
+          req.params.workspaceId,
+          req.body,
+          requestMeta(req),
+          ifMatchVersions(req),
+        );
+        notModified(req, reply, updated.workspace.version);
+        return { success: true as const, data: toWorkspaceResponse(updated) };
+      },
+    );
+
+    app.delete(
+      '/workspaces/:workspaceId',
+      {
+        schema: {
+          tags,
+          summary: 'Delete a workspace and everything in it (owner; body { confirm: "<slug>" })',
+          params: workspaceIdParams,
+          body: deleteWorkspaceBody,
+          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 412) },
+        },
+      },
+      async (req) => {
+        await service.deleteWorkspace(actorOf(req), req.params.workspaceId, req.body.confirm, requestMeta(req), ifMatchVersions(req));
+        return { success: true as const, message: 'Workspace deleted successfully' };
+      },
+    );
+
+    app.get(
+      '/workspaces/:workspaceId/members',
+      {
+        schema: {
+          tags,
+          summary: 'Members of a workspace and their roles',
+          params: workspaceIdParams,
+          querystring: listMembersQuery,
+          response: { 200: memberListEnvelope, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (req) => {
+        const { page, limit, role } = req.query;
+        const { rows, total } = await service.listMembers(actorOf(req), req.params.workspaceId, {
+          limit,
+          offset: (page - 1) * limit,
+          role,
+        });
+        return { success: true as const, data: rows.map(toMemberResponse), pagination: offsetPagination(page, limit, total) };
+      },
+    );
+
+    app.patch(
+      '/workspaces/:workspaceId/members/:userId',
+      {
+        schema: {
+          tags,
+          summary: "Change a member's role (admins manage admins, members and guests; only owners make or unmake owners)",
+          params: memberParams,
+          body: changeRoleBody,
+          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        await service.changeMemberRole(actorOf(req), req.params.workspaceId, req.params.userId, req.body.role, requestMeta(req));
+        return { success: true as const, message: 'Member role changed successfully' };
+      },
+    );
+
+    app.delete(
+      '/workspaces/:workspaceId/members/:userId',
+      {
+        schema: {
+          tags,
+          summary: 'Remove a member (admin or owner), or leave (your own id); the last owner can do neither',
+          params: memberParams,
+          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        await service.removeMember(actorOf(req), req.params.workspaceId, req.params.userId, requestMeta(req));
+        return { success: true as const, message: 'Member deleted successfully' };
+      },
+    );
+
+    app.post(
+      '/workspaces/:workspaceId/invitations',
+      {
+        schema: {
+          tags: ['invitations'],
+          summary: 'Invite someone by e-mail (admin or owner); the link works once and expires in 7 days',
+          params: workspaceIdParams,
+          body: inviteBody,
+          response: { 201: invitationEnvelope, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        },
+      },
+      async (req, reply) => {
+        const invitation = await service.invite(actorOf(req), req.params.workspaceId, req.body, requestMeta(req));
+        reply.code(201).header('location', `/api/v1/workspaces/${invitation.workspaceId}/invitations/${invitation.id}`);
+        return { success: true as const, data: toInvitationResponse(invitation) };
+      },
+    );
+
+    app.get(
+      '/workspaces/:workspaceId/invitations',
+      {
+        schema: {
+          tags: ['invitations'],
+          summary: 'Open invitations (admin or owner)',
+          params: workspaceIdParams,
+          querystring: listWorkspacesQuery,
+          response: { 200: invitationListEnvelope, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (req) => {
+        const { page, limit } = req.query;
+        const { rows, total } = await service.listInvitations(actorOf(req), req.params.workspaceId, { limit, offset: (page - 1) * limit });
+        return { success: true as const, data: rows.map(toInvitationResponse), pagination: offsetPagination(page, limit, total) };
+      },
+    );
+
+    app.delete(
+      '/workspaces/:workspaceId/invitations/:invitationId',
+      {
+        schema: {
+          tags: ['invitations'],
+          summary: 'Revoke an open invitation (its link stops working)',
+          params: invitationParams,
+          response: { 200: messageSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        await service.revokeInvitation(actorOf(req), req.params.workspaceId, req.params.invitationId, requestMeta(req));
+        return { success: true as const, message: 'Invitation deleted successfully' };
+      },
+    );
+
+    app.post(
+      '/workspaces/:workspaceId/invitations/:invitationId/resend',
+      {
+        schema: {
+          tags: ['invitations'],
+          summary: 'Send an invitation again with a new link and expiry (the old link stops working)',
+          params: invitationParams,
+          response: { 200: invitationEnvelope, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => {
+        const invitation = await service.resendInvitation(actorOf(req), req.params.workspaceId, req.params.invitationId, requestMeta(req));
+        return { success: true as const, data: toInvitationResponse(invitation) };
+      },
+    );
+
+    app.get(
+      '/invitations/:token',
+      {
+        config: { auth: 'none' },
+        schema: {
+          tags: ['invitations'],
+          summary: 'What an invitation link offers (no sign-in: the token is the secret)',
+          params: invitationTokenParams,
+          response: { 200: invitationPreviewEnvelope, ...errorResponses(400) },
+        },
+      },
+      async (req, reply) => {
+        const { invitation, workspace, inviter } = await service.previewInvitation(req.params.token);
+        reply.header('cache-control', 'no-store');
+        return {
+          success: true as const,
+          data: {
+            workspace: { id: workspace.id, name: workspace.name, slug: workspace.slug },
+            email: invitation.email,
+            role: invitation.role,
+            invitedBy: inviter,
+            expiresAt: invitation.expiresAt.toISOString(),
+          },
+        };
+      },
+    );
+
+    app.post(
+      '/invitations/accept',
+      {
+        schema: {
+          tags: ['invitations'],
+          summary:
+            'Accept an invitation as the signed-in user (the invitation must be for your address). New users register with `invitationToken` instead.',
+          body: invitationTokenBody,
+          response: { 200: workspaceEnvelope, ...errorResponses(400, 401, 403, 409) },
+        },
+      },
+      async (req) => {
+        const joined = await service.acceptInvitation(actorOf(req), req.body.token, requestMeta(req));
+        return { success: true as const, data: toWorkspaceResponse(joined) };
+      },
+    );
+  };
