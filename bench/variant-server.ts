@@ -30,6 +30,7 @@ import { createAccessTokens } from '../src/platform/auth/tokens.js';
 import { createDatabase } from '../src/platform/db/client.js';
 import { AppError } from '../src/platform/errors.js';
 import { type Authenticator, createAuthenticator } from '../src/platform/http/authenticate.js';
+import { createIdempotencyStore } from '../src/platform/http/idempotency.js';
 import { createMemoryRateLimiter, type RateLimiter } from '../src/platform/http/rate-limit.js';
 import { createLogger } from '../src/platform/observability/logger.js';
 import { createMetrics, type Metrics } from '../src/platform/observability/metrics.js';
@@ -189,6 +190,7 @@ const app = await createApp({
   authenticator: variant.auth === 'fake' ? fakeAuthenticator : realAuthenticator,
   ping: () => database.ping(),
   isShuttingDown: () => false,
+  idempotency: createIdempotencyStore(database.db, log),
   services,
 });
 await app.listen({ host: config.host, port: config.port });

@@ -19,6 +19,7 @@ import type { WorkspacesService } from './modules/workspaces/workspaces.service.
 import { type Authenticator, registerAuthentication } from './platform/http/authenticate.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { healthRoutes } from './platform/http/health.js';
+import type { IdempotencyStore } from './platform/http/idempotency.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPipeline, requestIdFrom } from './platform/http/pipeline.js';
 import type { RateLimiter } from './platform/http/rate-limit.js';
@@ -33,6 +34,7 @@ export interface AppDeps {
   metrics: Metrics;
   limiter: RateLimiter;
   authenticator: Authenticator;
+  idempotency: IdempotencyStore;
   ping(): Promise<void>;
   isShuttingDown(): boolean;
   services: {
@@ -73,6 +75,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   await registerPipeline(app, { corsOrigins: config.corsOrigins, metrics, limiter });
   registerAuthentication(app, authenticator);
+  deps.idempotency.register(app);
   await app.register(cookie);
   await registerOpenApi(app, { publicUrl: config.publicUrl, version: VERSION, docsEnabled: config.docsEnabled });
 

@@ -26,6 +26,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './platform/db/embe
 import { runMigrations } from './platform/db/migrate.js';
 import { createEventBus, type EventBus } from './platform/events.js';
 import { createAuthenticator } from './platform/http/authenticate.js';
+import { createIdempotencyStore, type IdempotencyStore } from './platform/http/idempotency.js';
 import { createMemoryRateLimiter } from './platform/http/rate-limit.js';
 import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/observability/metrics.js';
@@ -55,6 +56,7 @@ export interface Tandem {
   database: Database;
   /** Domain events published after commit (realtime, notifications and webhooks subscribe). */
   events: EventBus;
+  idempotency: IdempotencyStore;
   /** Readiness goes false, in-flight requests finish (up to SHUTDOWN_TIMEOUT), then everything closes. */
   shutdown(): Promise<void>;
 }
@@ -133,6 +135,14 @@ export async function startTandem(config: Config, log: Logger, options: { databa
       users: createUsersService({ db, users: usersRepo, sessions: authRepo, revocations, audit }),
     };
 
+    const idempotency = createIdempotencyStore(db, log);
+    // Expired idempotency keys are swept hourly (a pg-boss cron job once jobs land).
+    const sweeper = setInterval(() => {
+      idempotency.sweep().catch((err: Error) => log.warn({ err: err.message }, 'idempotency sweep failed'));
+    }, 3600_000);
+    sweeper.unref();
+    cleanups.unshift(async () => clearInterval(sweeper));
+
     let shuttingDown = false;
     const metrics = createMetrics(database.pool);
     const app = await createApp({
@@ -141,6 +151,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
       metrics,
       limiter,
       authenticator: createAuthenticator(tokens, revocations),
+      idempotency,
       ping: () => database.ping(),
       isShuttingDown: () => shuttingDown,
       services,
@@ -177,7 +188,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
       })();
       return closing;
     };
-    return { app, url, database, events, shutdown };
+    return { app, url, database, events, idempotency, shutdown };
   } catch (err) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     throw err;

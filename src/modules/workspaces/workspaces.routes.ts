@@ -35,6 +35,7 @@ export const workspacesRoutes =
     app.post(
       '/workspaces',
       {
+        config: { idempotent: true },
         schema: {
           tags,
           summary: 'Create a workspace (you become its owner; the slug is derived from the name unless given)',
@@ -183,6 +184,7 @@ export const workspacesRoutes =
     app.post(
       '/workspaces/:workspaceId/invitations',
       {
+        config: { idempotent: true },
         schema: {
           tags: ['invitations'],
           summary: 'Invite someone by e-mail (admin or owner); the link works once and expires in 7 days',
