@@ -125,20 +125,20 @@ export function createTasksService(deps: TasksServiceDeps) {
           },
         ]);
         if (!created) throw new Error('insert returned no task');
-        const after = diffTask(
-          {
-            ...created,
-            title: '',
-            description: '',
-            labels: [],
-            status: 'todo',
-            priority: 'none',
-            assigneeId: null,
-            dueDate: null,
-            estimateMinutes: null,
-          },
-          created,
-        );
+        // Creation records every field it set, from nothing: status and priority always, so
+        // reports can tell the status a task started in.
+        const blank = {
+          ...created,
+          title: '',
+          description: '',
+          labels: [],
+          status: null,
+          priority: null,
+          assigneeId: null,
+          dueDate: null,
+          estimateMinutes: null,
+        };
+        const after = diffTask(blank as unknown as TaskRow, created);
         await repo.insertActivities(tx, [activity(created, actor.userId, 'created', after)]);
         return created;
       });
