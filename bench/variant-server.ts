@@ -19,8 +19,12 @@ import { createAuditRepository } from '../src/modules/audit/audit.repository.js'
 import { createAuditService } from '../src/modules/audit/audit.service.js';
 import { createAuthRepository } from '../src/modules/auth/auth.repository.js';
 import type { AuthService } from '../src/modules/auth/auth.service.js';
+import type { CommentsService } from '../src/modules/comments/comments.service.js';
+import type { ExportsService } from '../src/modules/exports/exports.service.js';
 import type { ProjectsService } from '../src/modules/projects/projects.service.js';
+import type { ReportsService } from '../src/modules/reports/reports.service.js';
 import type { TasksService } from '../src/modules/tasks/tasks.service.js';
+import type { TimeService } from '../src/modules/time/time.service.js';
 import { createUsersRepository } from '../src/modules/users/users.repository.js';
 import { createUsersService, type UsersService } from '../src/modules/users/users.service.js';
 import { type UserRow, users as usersTable } from '../src/modules/users/users.table.js';
@@ -181,6 +185,10 @@ const services = {
   workspaces: unused<WorkspacesService>('workspaces'),
   projects: unused<ProjectsService>('projects'),
   tasks: unused<TasksService>('tasks'),
+  comments: unused<CommentsService>('comments'),
+  time: unused<TimeService>('time'),
+  reports: unused<ReportsService>('reports'),
+  exports: unused<ExportsService>('exports'),
 };
 const app = await createApp({
   config,

@@ -8,10 +8,18 @@ import { auditRoutes } from './modules/audit/audit.routes.js';
 import type { AuditService } from './modules/audit/audit.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import type { AuthService } from './modules/auth/auth.service.js';
+import { commentsRoutes } from './modules/comments/comments.routes.js';
+import type { CommentsService } from './modules/comments/comments.service.js';
+import { exportsRoutes } from './modules/exports/exports.routes.js';
+import type { ExportsService } from './modules/exports/exports.service.js';
 import { projectsRoutes } from './modules/projects/projects.routes.js';
 import type { ProjectsService } from './modules/projects/projects.service.js';
+import { reportsRoutes } from './modules/reports/reports.routes.js';
+import type { ReportsService } from './modules/reports/reports.service.js';
 import { tasksRoutes } from './modules/tasks/tasks.routes.js';
 import type { TasksService } from './modules/tasks/tasks.service.js';
+import { timeRoutes } from './modules/time/time.routes.js';
+import type { TimeService } from './modules/time/time.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { UsersService } from './modules/users/users.service.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
@@ -44,6 +52,10 @@ export interface AppDeps {
     workspaces: WorkspacesService;
     projects: ProjectsService;
     tasks: TasksService;
+    comments: CommentsService;
+    time: TimeService;
+    reports: ReportsService;
+    exports: ExportsService;
   };
 }
 
@@ -101,6 +113,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(workspacesRoutes(services.workspaces));
       await api.register(projectsRoutes(services.projects));
       await api.register(tasksRoutes(services.tasks));
+      await api.register(commentsRoutes(services.comments));
+      await api.register(timeRoutes(services.time));
+      await api.register(reportsRoutes(services.reports));
+      await api.register(exportsRoutes(services.exports));
     },
     { prefix: '/api/v1' },
   );

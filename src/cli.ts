@@ -1,8 +1,9 @@
-// `tandem serve | migrate | users create | users promote`: the operator's entry points.
+// `tandem serve | migrate | users create | users promote | tasks import`: the operator's entry points.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { importTasksCommand } from './cli-import.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase, startTandem } from './main.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
@@ -11,7 +12,7 @@ import { createUsersRepository } from './modules/users/users.repository.js';
 import { email as emailSchema, personName } from './modules/users/users.schemas.js';
 import { hashPassword, PASSWORD_MIN_LENGTH, passwordWeakness } from './platform/auth/passwords.js';
 import { createRevocations } from './platform/auth/revocations.js';
-import { createDatabase, type Db } from './platform/db/client.js';
+import { createDatabase, type Database, type Db } from './platform/db/client.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { inTransaction } from './platform/db/transaction.js';
 import { newId } from './platform/ids.js';
@@ -24,17 +25,20 @@ const USAGE = `Usage: tandem <command>
   users create --email E --name N [--password P] [--admin]
                                           create an account (a password is generated when omitted)
   users promote <email>                   make an existing user an instance admin
+  tasks import --project ID --file PATH [--as EMAIL] [--format csv|ndjson]
+                                          import a project export (CSV or NDJSON) into a project,
+                                          as EMAIL (an admin or owner; default: the workspace's first owner)
 `;
 
 class UsageError extends Error {}
 
-async function withDatabase<T>(config: Config, log: Logger, fn: (db: Db, url: string) => Promise<T>): Promise<T> {
+async function withDatabase<T>(config: Config, log: Logger, fn: (db: Db, url: string, database: Database) => Promise<T>): Promise<T> {
   const handle = await openDatabase(config, log, true);
   try {
     await runMigrations(handle.url, log);
     const database = createDatabase({ url: handle.url, max: 2, log });
     try {
-      return await fn(database.db, handle.url);
+      return await fn(database.db, handle.url, database);
     } finally {
       await database.close();
     }
@@ -165,6 +169,12 @@ export async function runCli(argv: string[]): Promise<void> {
     else if (command === 'migrate') await withDatabase(config, createLogger('info'), async () => undefined);
     else if (command === 'users' && sub === 'create') await createUser(config, log, rest);
     else if (command === 'users' && sub === 'promote') await promoteUser(config, log, rest[0]);
+    else if (command === 'tasks' && sub === 'import')
+      await importTasksCommand(rest, {
+        log,
+        withDatabase: (fn) => withDatabase(config, log, (_db, _url, database) => fn(database)),
+        usage: (message) => new UsageError(message),
+      });
     else throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ')}`);
   } catch (err) {
     if (err instanceof UsageError) {

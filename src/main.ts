@@ -9,11 +9,19 @@ import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthRepository } from './modules/auth/auth.repository.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createCommentsRepository } from './modules/comments/comments.repository.js';
+import { createCommentsService } from './modules/comments/comments.service.js';
+import { createExportsRepository } from './modules/exports/exports.repository.js';
+import { createExportsService } from './modules/exports/exports.service.js';
 import { createProjectAccess } from './modules/projects/projects.access.js';
 import { createProjectsRepository } from './modules/projects/projects.repository.js';
 import { createProjectsService } from './modules/projects/projects.service.js';
+import { createReportsRepository } from './modules/reports/reports.repository.js';
+import { createReportsService } from './modules/reports/reports.service.js';
 import { createTasksRepository } from './modules/tasks/tasks.repository.js';
 import { createTasksService } from './modules/tasks/tasks.service.js';
+import { createTimeRepository } from './modules/time/time.repository.js';
+import { createTimeService } from './modules/time/time.service.js';
 import { createUsersRepository } from './modules/users/users.repository.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { createWorkspaceAccess } from './modules/workspaces/workspaces.access.js';
@@ -102,6 +110,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
     const workspaceAccess = createWorkspaceAccess(workspacesRepo);
     const projectsRepo = createProjectsRepository(db);
     const projectAccess = createProjectAccess(projectsRepo);
+    const tasksRepo = createTasksRepository(db);
     const workspaces = createWorkspacesService({
       db,
       workspaces: workspacesRepo,
@@ -117,7 +126,21 @@ export async function startTandem(config: Config, log: Logger, options: { databa
       audit,
       workspaces,
       projects: createProjectsService({ db, projects: projectsRepo, workspaceAccess, projectAccess, audit, events }),
-      tasks: createTasksService({ db, tasks: createTasksRepository(db), projectAccess, workspaceAccess, events }),
+      tasks: createTasksService({ db, tasks: tasksRepo, projectAccess, events }),
+      comments: createCommentsService({ db, comments: createCommentsRepository(db), tasks: tasksRepo, workspaceAccess, events }),
+      time: createTimeService({ db, entries: createTimeRepository(db), tasks: tasksRepo, projectAccess, events }),
+      reports: createReportsService({ reports: createReportsRepository(db), projectAccess }),
+      exports: createExportsService({
+        db,
+        exports: createExportsRepository(database),
+        tasks: tasksRepo,
+        projectAccess,
+        workspaceAccess,
+        audit,
+        events,
+        // Each export holds a pooled connection for its whole download.
+        maxConcurrentExports: Math.max(2, Math.floor(config.databasePoolMax / 3)),
+      }),
       auth: createAuthService({
         db,
         accounts: usersRepo,

@@ -48,15 +48,71 @@ export interface AuthzRow {
 /** Shorthands for the common shapes of expectations. */
 export const expectations = {
   /** Readable by everyone who can see the project (guests only when added to it). */
-  projectRead: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: ok, member: ok, projectGuest: ok, guest: 404, outsider: 404, anonymous: 401 }),
+  projectRead: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: ok,
+    member: ok,
+    projectGuest: ok,
+    guest: 404,
+    outsider: 404,
+    anonymous: 401,
+  }),
   /** Members and above write; a guest who can see the project is refused, one who cannot gets 404. */
-  projectWrite: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: ok, member: ok, projectGuest: 403, guest: 404, outsider: 404, anonymous: 401 }),
+  projectWrite: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: ok,
+    member: ok,
+    projectGuest: 403,
+    guest: 404,
+    outsider: 404,
+    anonymous: 401,
+  }),
   /** Admins and owners manage the project. */
-  projectManage: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: ok, member: 403, projectGuest: 403, guest: 404, outsider: 404, anonymous: 401 }),
+  projectManage: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: ok,
+    member: 403,
+    projectGuest: 403,
+    guest: 404,
+    outsider: 404,
+    anonymous: 401,
+  }),
   /** Anyone in the workspace, guests included. */
-  workspaceRead: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: ok, member: ok, projectGuest: ok, guest: ok, outsider: 404, anonymous: 401 }),
-  workspaceAdmin: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: ok, member: 403, projectGuest: 403, guest: 403, outsider: 404, anonymous: 401 }),
-  workspaceOwner: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: 403, member: 403, projectGuest: 403, guest: 403, outsider: 404, anonymous: 401 }),
+  workspaceRead: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: ok,
+    member: ok,
+    projectGuest: ok,
+    guest: ok,
+    outsider: 404,
+    anonymous: 401,
+  }),
+  workspaceAdmin: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: ok,
+    member: 403,
+    projectGuest: 403,
+    guest: 403,
+    outsider: 404,
+    anonymous: 401,
+  }),
+  workspaceOwner: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: 403,
+    member: 403,
+    projectGuest: 403,
+    guest: 403,
+    outsider: 404,
+    anonymous: 401,
+  }),
   /** Routes about the caller themself (no workspace in the path). */
-  signedIn: (ok = 200): Record<Caller, number> => ({ owner: ok, admin: ok, member: ok, projectGuest: ok, guest: ok, outsider: ok, anonymous: 401 }),
+  signedIn: (ok = 200): Record<Caller, number> => ({
+    owner: ok,
+    admin: ok,
+    member: ok,
+    projectGuest: ok,
+    guest: ok,
+    outsider: ok,
+    anonymous: 401,
+  }),
 };

@@ -71,7 +71,9 @@ export async function createWorkspace(server: TestServer, owner: RegisteredUser,
 /** The token of the last invitation link mailed to `email` (development mail logs the link). */
 export async function invitationTokenFor(server: TestServer, email: string): Promise<string> {
   for (let i = 0; i < 100; i++) {
-    const line = [...server.logs].reverse().find((l) => l.to === email && typeof l.link === 'string' && String(l.link).includes('/invitations/'));
+    const line = [...server.logs]
+      .reverse()
+      .find((l) => l.to === email && typeof l.link === 'string' && String(l.link).includes('/invitations/'));
     if (line) return new URL(String(line.link)).searchParams.get('token') ?? '';
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -79,7 +81,12 @@ export async function invitationTokenFor(server: TestServer, email: string): Pro
 }
 
 /** A new user who joins the workspace through a real invitation with the given role. */
-export async function addWorkspaceMember(server: TestServer, inviter: RegisteredUser, workspaceId: string, role: WorkspaceRole): Promise<RegisteredUser> {
+export async function addWorkspaceMember(
+  server: TestServer,
+  inviter: RegisteredUser,
+  workspaceId: string,
+  role: WorkspaceRole,
+): Promise<RegisteredUser> {
   const user = await createUser(server);
   const invite = await server.request('POST', `/api/v1/workspaces/${workspaceId}/invitations`, {
     token: inviter.accessToken,
@@ -92,7 +99,12 @@ export async function addWorkspaceMember(server: TestServer, inviter: Registered
   return user;
 }
 
-export async function createProject(server: TestServer, admin: RegisteredUser, workspaceId: string, overrides: { key?: string; name?: string } = {}) {
+export async function createProject(
+  server: TestServer,
+  admin: RegisteredUser,
+  workspaceId: string,
+  overrides: { key?: string; name?: string } = {},
+) {
   const key = overrides.key ?? uniqueProjectKey();
   const res = await server.request('POST', `/api/v1/workspaces/${workspaceId}/projects`, {
     token: admin.accessToken,
@@ -108,7 +120,10 @@ export async function createTask(server: TestServer, user: RegisteredUser, proje
     body: { title: `Task ${++counter}`, ...body },
   });
   await expectStatus(res, 201, 'create task');
-  return res.body.data as { id: string; key: string; number: number; version: number; status: string; position: number } & Record<string, unknown>;
+  return res.body.data as { id: string; key: string; number: number; version: number; status: string; position: number } & Record<
+    string,
+    unknown
+  >;
 }
 
 export async function addProjectMember(server: TestServer, admin: RegisteredUser, projectId: string, userId: string) {

@@ -17,6 +17,8 @@ export interface ProjectGrant {
 
 export interface ProjectAccess {
   requireProject(actor: Actor, projectId: string, action: ProjectAction): Promise<ProjectGrant>;
+  /** Which of these users can see the project (who a task may be assigned to). */
+  viewerIds(projectId: string, userIds: readonly string[]): Promise<Set<string>>;
 }
 
 interface LoadedGrant {
@@ -38,5 +40,6 @@ export function createProjectAccess(repo: ProjectsRepository): ProjectAccess {
     async requireProject(actor, projectId, action) {
       return checkProjectAccess(await repo.findForMember(projectId, actor.userId), action);
     },
+    viewerIds: (projectId, userIds) => repo.viewerIds(projectId, userIds),
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, exists, ilike, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, exists, ilike, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { translateDbError } from '../../platform/db/errors.js';
 import { users } from '../users/users.table.js';
@@ -49,6 +49,23 @@ export function createProjectsRepository(db: Executor) {
     async findForMember(projectId: string, userId: string): Promise<ProjectForMember | undefined> {
       const [row] = await forMember.execute({ projectId, userId });
       return row;
+    },
+
+    /** Which of these users can see the project: members and above, and guests added to it. */
+    async viewerIds(projectId: string, userIds: readonly string[]): Promise<Set<string>> {
+      if (userIds.length === 0) return new Set();
+      const rows = await db
+        .select({ userId: workspaceMembers.userId })
+        .from(projects)
+        .innerJoin(workspaceMembers, eq(workspaceMembers.workspaceId, projects.workspaceId))
+        .where(
+          and(
+            eq(projects.id, projectId),
+            inArray(workspaceMembers.userId, [...userIds]),
+            sql`(${workspaceMembers.role} <> 'guest' or exists (select 1 from ${projectMembers} pm where pm.project_id = ${projects.id} and pm.user_id = ${workspaceMembers.userId}))`,
+          ),
+        );
+      return new Set(rows.map((r) => r.userId));
     },
 
     async insert(exec: Executor, row: typeof projects.$inferInsert): Promise<ProjectRow> {

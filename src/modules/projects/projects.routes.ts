@@ -170,6 +170,7 @@ export const projectsRoutes =
     app.post(
       '/projects/:projectId/members',
       {
+        config: { idempotent: true },
         schema: {
           tags,
           summary: 'Add a workspace member to a project (admin or owner)',

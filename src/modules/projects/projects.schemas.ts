@@ -15,7 +15,11 @@ export const projectMemberParams = z.strictObject({ projectId: idParam('project'
 export const createProjectBody = z.strictObject({ key: projectKey, name: projectName, description: description.optional() });
 export const updateProjectBody = z
   .strictObject({ name: projectName.optional(), description: description.optional() })
-  .refine((b) => Object.keys(b).length > 0, { message: 'must name at least one field to change (name, description)' });
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'must name at least one field to change (name, description)',
+    // Only for an empty body: unknown fields are stripped before refinements run.
+    when: (payload) => payload.issues.length === 0,
+  });
 export const deleteProjectBody = z.strictObject({ confirm: z.string().max(20) });
 export const listProjectsQuery = z.strictObject({
   ...pageQuery,

@@ -3,7 +3,9 @@
 // named prepared statement (the list is the hottest read of the product).
 import { and, asc, desc, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
+import { pgError } from '../../platform/db/errors.js';
 import { preparedByShape } from '../../platform/db/prepared.js';
+import { validationFailed } from '../../platform/errors.js';
 import { projectMembers, projects } from '../projects/projects.table.js';
 import { workspaceMembers } from '../workspaces/workspaces.table.js';
 import { type TaskPriority, type TaskRow, type TaskStatus, tasks } from './tasks.table.js';
@@ -50,8 +52,7 @@ export interface TaskListFilter {
 const { search: _search, ...taskColumns } = getTableColumns(tasks);
 export const taskSelection = taskColumns;
 
-const sortExpressions: Record<TaskSortKey, SQL> = {
-  dueDate: sql`coalesce(${tasks.dueDate}, 'infinity'::date)`,
+const sortExpressions: Record<Exclude<TaskSortKey, 'dueDate'>, SQL> = {
   priority: sql`array_position(array['none','low','medium','high','urgent']::text[], ${tasks.priority})`,
   status: sql`array_position(array['todo','in_progress','in_review','done','cancelled']::text[], ${tasks.status})`,
   createdAt: sql`${tasks.createdAt}`,
@@ -62,12 +63,20 @@ const sortExpressions: Record<TaskSortKey, SQL> = {
   relevance: sql`ts_rank(${tasks.search}, websearch_to_tsquery('english', ${sql.placeholder('q')}))`,
 };
 
+/** Tasks without a due date come last in both directions, so "soonest" and "latest" both lead with dated work. */
+const sortExpression = (s: TaskSort): SQL =>
+  s.key === 'dueDate'
+    ? s.desc
+      ? sql`coalesce(${tasks.dueDate}, '-infinity'::date)`
+      : sql`coalesce(${tasks.dueDate}, 'infinity'::date)`
+    : sortExpressions[s.key];
+
 const p = (name: string) => sql.placeholder(name);
 
 /** Rows after the cursor: (k1 > v1) or (k1 = v1 and k2 > v2) … ending with the id. */
 function afterCursor(sort: TaskSort[]): SQL {
   const keys = [
-    ...sort.map((s, i) => ({ expr: sortExpressions[s.key], desc: s.desc, param: `c${i}` })),
+    ...sort.map((s, i) => ({ expr: sortExpression(s), desc: s.desc, param: `c${i}` })),
     { expr: sql`${tasks.id}`, desc: false, param: 'cid' },
   ];
   const branches = keys.map((k, i) => {
@@ -102,6 +111,17 @@ function conditions(flags: Set<string>, sort: TaskSort[]): SQL | undefined {
   return where.length > 0 ? and(...where) : undefined;
 }
 
+/**
+ * A cursor's sort values are only text until PostgreSQL casts them to the sort key's type; a
+ * tampered one (not a date, a number out of range) is a data exception (SQLSTATE class 22),
+ * which is the client's mistake, not a 500.
+ */
+function rejectBadCursor(err: unknown): never {
+  if (pgError(err)?.code.startsWith('22'))
+    throw validationFailed([{ path: 'cursor', message: 'is invalid or belongs to another sort order' }]);
+  throw err;
+}
+
 export type TaskListRow = TaskRow & { sortValues: string[]; projectKey: string | null };
 
 export function createTaskListQueries(db: Executor) {
@@ -110,9 +130,9 @@ export function createTaskListQueries(db: Executor) {
     const flags = new Set(flagList.split(',').filter(Boolean));
     const sort = sortSpec.split(',').map((part) => ({ key: part.replace(/^-/, '') as TaskSortKey, desc: part.startsWith('-') }));
     const where = conditions(flags, sort);
-    const order = [...sort.map((s) => (s.desc ? desc(sortExpressions[s.key]) : asc(sortExpressions[s.key]))), asc(tasks.id)];
+    const order = [...sort.map((s) => (s.desc ? desc(sortExpression(s)) : asc(sortExpression(s)))), asc(tasks.id)];
     const sortValues = sql<string[]>`array[${sql.join(
-      sort.map((s) => sql`(${sortExpressions[s.key]})::text`),
+      sort.map((s) => sql`(${sortExpression(s)})::text`),
       sql`, `,
     )}]::text[]`;
     // "My tasks" spans projects, so each row names its project's key; a project's list knows it.
@@ -166,7 +186,7 @@ export function createTaskListQueries(db: Executor) {
       const { shape, params } = shapeOf({ ...f, limit: f.limit + 1 }, cursorMode);
       const { page, total } = statements(shape);
       if (cursorMode) {
-        const rows = (await page.execute(params)) as TaskListRow[];
+        const rows = (await page.execute(params).catch(rejectBadCursor)) as TaskListRow[];
         return { rows: rows.slice(0, f.limit), hasMore: rows.length > f.limit };
       }
       const countParams = { ...params };

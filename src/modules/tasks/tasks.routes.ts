@@ -3,6 +3,7 @@ import { validationFailed } from '../../platform/errors.js';
 import { ifMatchVersions, notModified, sendNotModified } from '../../platform/http/conditional.js';
 import { actorOf } from '../../platform/http/context.js';
 import { decodeCursor, encodeCursor, errorResponses, messageSchema } from '../../platform/http/schemas.js';
+import { isUuid } from '../../platform/ids.js';
 import { dateIn } from '../../platform/time.js';
 import { projectIdParams } from '../projects/projects.schemas.js';
 import type { TaskListFilter, TaskListRow, TaskSort } from './tasks.list.js';
@@ -53,7 +54,13 @@ function toFilter(query: ListQuery, userId: string, now: Date): Omit<TaskListFil
   let after: string[] | undefined;
   if (query.cursor !== undefined) {
     const parts = decodeCursor(query.cursor);
-    if (!parts || parts[0] !== sortSpec(sort) || parts.length !== sort.length + 2 || !parts.every((p) => typeof p === 'string'))
+    if (
+      !parts ||
+      parts[0] !== sortSpec(sort) ||
+      parts.length !== sort.length + 2 ||
+      !parts.every((p) => typeof p === 'string') ||
+      !isUuid(parts.at(-1) as string)
+    )
       throw badCursor();
     after = parts.slice(1) as string[];
   }
@@ -281,7 +288,7 @@ export const tasksRoutes =
         let afterId: string | undefined;
         if (req.query.cursor !== undefined) {
           const parts = decodeCursor(req.query.cursor);
-          if (!parts || typeof parts[0] !== 'string') throw badCursor();
+          if (!parts || typeof parts[0] !== 'string' || !isUuid(parts[0])) throw badCursor();
           afterId = parts[0];
         }
         const { rows, hasMore } = await service.listActivity(actorOf(req), req.params.taskId, { limit: req.query.limit, afterId });

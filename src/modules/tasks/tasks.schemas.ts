@@ -30,6 +30,13 @@ export const taskKeyParams = z.strictObject({
     .regex(/^(?:[A-Z]{2,10}-)?[1-9][0-9]{0,8}$/, { message: 'must be a task key like WEB-42 (or just its number, 42)' }),
 });
 
+/**
+ * Cross-field rules run only once every field parsed: otherwise a malformed `sort` reaches
+ * them as its raw string (a TypeError, so a 500), and a body of unknown fields is reported
+ * as empty as well.
+ */
+const fieldsValid = (payload: { issues: readonly unknown[] }) => payload.issues.length === 0;
+
 const writable = {
   title,
   description,
@@ -58,13 +65,16 @@ export const patchTaskBody = z
       [K in keyof typeof writable]: z.ZodOptional<(typeof writable)[K]>;
     },
   )
-  .refine((b) => Object.keys(b).length > 0, { message: `must name at least one field to change (${Object.keys(writable).join(', ')})` });
+  .refine((b) => Object.keys(b).length > 0, {
+    message: `must name at least one field to change (${Object.keys(writable).join(', ')})`,
+    when: fieldsValid,
+  });
 
 export const replaceTaskBody = z.strictObject(writable);
 
 export const moveTaskBody = z
   .strictObject({ status: taskStatus.optional(), afterId: idParam('task').optional(), beforeId: idParam('task').optional() })
-  .refine((b) => !(b.afterId && b.beforeId), { message: 'give afterId or beforeId, not both' });
+  .refine((b) => !(b.afterId && b.beforeId), { message: 'give afterId or beforeId, not both', when: fieldsValid });
 
 export const bulkUpdateBody = z.strictObject({
   ids: z.array(idParam('task')).min(1).max(100),
@@ -75,7 +85,10 @@ export const bulkUpdateBody = z.strictObject({
       addLabels: z.array(label).max(20).optional(),
       removeLabels: z.array(label).max(20).optional(),
     })
-    .refine((s) => Object.keys(s).length > 0, { message: 'must name at least one change (status, assigneeId, addLabels, removeLabels)' }),
+    .refine((s) => Object.keys(s).length > 0, {
+      message: 'must name at least one change (status, assigneeId, addLabels, removeLabels)',
+      when: fieldsValid,
+    }),
 });
 
 const commaList = <T extends string>(values: readonly T[], what: string) =>
@@ -149,13 +162,13 @@ export const listTasksQuery = z
       .optional()
       .describe('A user id, `me` or `none` (unassigned)'),
   })
-  .refine(sortNeedsQuery, { message: 'sort by relevance needs a q search', path: ['sort'] })
-  .refine(notBoth, { message: 'give page or cursor, not both', path: ['cursor'] });
+  .refine(sortNeedsQuery, { message: 'sort by relevance needs a q search', path: ['sort'], when: fieldsValid })
+  .refine(notBoth, { message: 'give page or cursor, not both', path: ['cursor'], when: fieldsValid });
 
 export const listMyTasksQuery = z
   .strictObject(listFilters)
-  .refine(sortNeedsQuery, { message: 'sort by relevance needs a q search', path: ['sort'] })
-  .refine(notBoth, { message: 'give page or cursor, not both', path: ['cursor'] });
+  .refine(sortNeedsQuery, { message: 'sort by relevance needs a q search', path: ['sort'], when: fieldsValid })
+  .refine(notBoth, { message: 'give page or cursor, not both', path: ['cursor'], when: fieldsValid });
 
 export const activityQuery = z.strictObject({ ...cursorQuery });
 

@@ -8,7 +8,6 @@ import type { DomainEvent, EventBus } from '../../platform/events.js';
 import type { Actor } from '../../platform/http/context.js';
 import { newId } from '../../platform/ids.js';
 import { checkProjectAccess, type ProjectAccess } from '../projects/projects.access.js';
-import type { WorkspaceAccess } from '../workspaces/workspaces.access.js';
 import type { ProjectAction } from '../workspaces/workspaces.policy.js';
 import { completionFor, diffTask, positionBetween, type TaskChanges, type TaskFields } from './tasks.changes.js';
 import type { TaskListFilter } from './tasks.list.js';
@@ -35,7 +34,6 @@ export interface TasksServiceDeps {
   db: Db;
   tasks: TasksRepository;
   projectAccess: ProjectAccess;
-  workspaceAccess: WorkspaceAccess;
   events: EventBus;
   clock?: () => Date;
 }
@@ -46,16 +44,19 @@ export interface TaskView {
 }
 
 export function createTasksService(deps: TasksServiceDeps) {
-  const { db, tasks: repo, projectAccess, workspaceAccess, events, clock = () => new Date() } = deps;
+  const { db, tasks: repo, projectAccess, events, clock = () => new Date() } = deps;
 
   async function requireTask(actor: Actor, taskId: string, action: ProjectAction): Promise<TaskWithGrant> {
     return checkProjectAccess(await repo.findForMember(taskId, actor.userId), action, 'task');
   }
 
-  async function assertAssignable(workspaceId: string, assigneeId: string | null | undefined): Promise<void> {
+  /** An assignee must be able to see the task: a workspace member, or a guest added to the project. */
+  async function assertAssignable(projectId: string, assigneeId: string | null | undefined): Promise<void> {
     if (!assigneeId) return;
-    const members = await workspaceAccess.memberIds(workspaceId, [assigneeId]);
-    if (!members.has(assigneeId)) throw validationFailed([{ path: 'assigneeId', message: 'must be a member of the workspace' }]);
+    const viewers = await projectAccess.viewerIds(projectId, [assigneeId]);
+    if (!viewers.has(assigneeId)) {
+      throw validationFailed([{ path: 'assigneeId', message: 'must be a member of the workspace who can see this project' }]);
+    }
   }
 
   const taskEvent = (type: string, task: TaskRow, actorId: string, data: Record<string, unknown> = {}): DomainEvent => ({
@@ -104,7 +105,7 @@ export function createTasksService(deps: TasksServiceDeps) {
   return {
     async createTask(actor: Actor, projectId: string, input: NewTask): Promise<TaskView> {
       const { project } = await projectAccess.requireProject(actor, projectId, 'write');
-      await assertAssignable(project.workspaceId, input.assigneeId);
+      await assertAssignable(projectId, input.assigneeId);
       const now = clock();
       const task = await inTransaction(db, async (tx) => {
         const number = await repo.reserveNumbers(tx, projectId);
@@ -163,7 +164,7 @@ export function createTasksService(deps: TasksServiceDeps) {
     /** PATCH (the given fields) and PUT (all writable fields) alike. */
     async updateTask(actor: Actor, taskId: string, next: TaskPatch, expectedVersions?: number[]): Promise<TaskView> {
       const found = await requireTask(actor, taskId, 'write');
-      await assertAssignable(found.task.workspaceId, next.assigneeId);
+      await assertAssignable(found.task.projectId, next.assigneeId);
       const { task, changes } = await inTransaction(db, async (tx) => {
         const current = await repo.lock(tx, taskId);
         if (!current) throw notFound('task');
@@ -242,7 +243,7 @@ export function createTasksService(deps: TasksServiceDeps) {
     /** Up to 100 tasks of one project in one transaction: all change, or none (an unknown id is a 404). */
     async bulkUpdate(actor: Actor, projectId: string, ids: string[], change: BulkChange): Promise<TaskView[]> {
       const { project } = await projectAccess.requireProject(actor, projectId, 'write');
-      await assertAssignable(project.workspaceId, change.assigneeId);
+      await assertAssignable(projectId, change.assigneeId);
       const unique = [...new Set(ids)];
       const results = await inTransaction(db, async (tx) => {
         const locked = await repo.lockMany(tx, projectId, unique);

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { translateDbError } from '../../platform/db/errors.js';
+import { projectMembers, projects } from '../projects/projects.table.js';
 import { users } from '../users/users.table.js';
 import {
   type InvitationRow,
@@ -167,7 +168,10 @@ export function createWorkspacesRepository(db: Executor) {
         .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)));
     },
 
+    /** Removes the membership and the person's places in the workspace's projects, so a return starts afresh. */
     async deleteMember(exec: Executor, workspaceId: string, userId: string): Promise<void> {
+      const inWorkspace = exec.select({ id: projects.id }).from(projects).where(eq(projects.workspaceId, workspaceId));
+      await exec.delete(projectMembers).where(and(eq(projectMembers.userId, userId), inArray(projectMembers.projectId, inWorkspace)));
       await exec.delete(workspaceMembers).where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)));
     },
 

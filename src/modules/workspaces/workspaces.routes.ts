@@ -11,7 +11,6 @@ import {
   invitationParams,
   invitationPreviewEnvelope,
   invitationTokenBody,
-  invitationTokenParams,
   inviteBody,
   listMembersQuery,
   listWorkspacesQuery,
@@ -187,7 +186,8 @@ export const workspacesRoutes =
         config: { idempotent: true },
         schema: {
           tags: ['invitations'],
-          summary: 'Invite someone by e-mail (admin or owner); the link works once and expires in 7 days',
+          summary:
+            'Invite someone by e-mail (admin or owner); the link works once and expires in 7 days. Inviting an address with an open invitation renews it (new link, role and expiry).',
           params: workspaceIdParams,
           body: inviteBody,
           response: { 201: invitationEnvelope, ...errorResponses(400, 401, 403, 404, 409, 422) },
@@ -215,6 +215,22 @@ export const workspacesRoutes =
         const { page, limit } = req.query;
         const { rows, total } = await service.listInvitations(actorOf(req), req.params.workspaceId, { limit, offset: (page - 1) * limit });
         return { success: true as const, data: rows.map(toInvitationResponse), pagination: offsetPagination(page, limit, total) };
+      },
+    );
+
+    app.get(
+      '/workspaces/:workspaceId/invitations/:invitationId',
+      {
+        schema: {
+          tags: ['invitations'],
+          summary: 'One invitation, open or not (admin or owner)',
+          params: invitationParams,
+          response: { 200: invitationEnvelope, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (req) => {
+        const invitation = await service.getInvitation(actorOf(req), req.params.workspaceId, req.params.invitationId);
+        return { success: true as const, data: toInvitationResponse(invitation) };
       },
     );
 
@@ -250,19 +266,21 @@ export const workspacesRoutes =
       },
     );
 
-    app.get(
-      '/invitations/:token',
+    // POST with the token in the body, not GET /invitations/:token: a path ends up in access
+    // logs, proxies and browser history, and this token lets someone join a workspace.
+    app.post(
+      '/invitations/lookup',
       {
         config: { auth: 'none' },
         schema: {
           tags: ['invitations'],
-          summary: 'What an invitation link offers (no sign-in: the token is the secret)',
-          params: invitationTokenParams,
+          summary: 'What an invitation link offers: workspace, role, inviter (no sign-in: the token is the secret)',
+          body: invitationTokenBody,
           response: { 200: invitationPreviewEnvelope, ...errorResponses(400) },
         },
       },
       async (req, reply) => {
-        const { invitation, workspace, inviter } = await service.previewInvitation(req.params.token);
+        const { invitation, workspace, inviter } = await service.previewInvitation(req.body.token);
         reply.header('cache-control', 'no-store');
         return {
           success: true as const,

@@ -21,14 +21,17 @@ export const invitationParams = z.strictObject({ workspaceId: idParam('workspace
 export const createWorkspaceBody = z.strictObject({ name: workspaceName, slug: slug.optional() });
 export const updateWorkspaceBody = z
   .strictObject({ name: workspaceName.optional(), slug: slug.optional() })
-  .refine((b) => Object.keys(b).length > 0, { message: 'must name at least one field to change (name, slug)' });
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'must name at least one field to change (name, slug)',
+    // Only for an empty body: unknown fields are stripped before refinements run.
+    when: (payload) => payload.issues.length === 0,
+  });
 export const deleteWorkspaceBody = z.strictObject({ confirm: z.string().max(100) });
 export const listWorkspacesQuery = z.strictObject({ ...pageQuery });
 export const listMembersQuery = z.strictObject({ ...pageQuery, role: workspaceRole.optional() });
 export const changeRoleBody = z.strictObject({ role: workspaceRole });
 export const inviteBody = z.strictObject({ email, role: workspaceRole.default('member') });
 export const invitationTokenBody = z.strictObject({ token: z.string().min(20).max(200) });
-export const invitationTokenParams = z.strictObject({ token: z.string().min(20).max(200) });
 
 export const workspaceResponse = z
   .object({
@@ -64,7 +67,10 @@ export const invitationResponse = z
     role: workspaceRole,
     invitedBy: z.string().nullable(),
     expiresAt: z.string(),
+    status: z.enum(['open', 'accepted', 'revoked', 'expired']),
     sentCount: z.number().int(),
+    acceptedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'Invitation' });
@@ -76,9 +82,18 @@ export const toInvitationResponse = (i: InvitationRow) => ({
   role: i.role,
   invitedBy: i.invitedBy,
   expiresAt: i.expiresAt.toISOString(),
+  status: invitationStatus(i, new Date()),
   sentCount: i.sentCount,
+  acceptedAt: i.acceptedAt ? i.acceptedAt.toISOString() : null,
+  revokedAt: i.revokedAt ? i.revokedAt.toISOString() : null,
   createdAt: i.createdAt.toISOString(),
 });
+
+function invitationStatus(i: InvitationRow, now: Date): 'open' | 'accepted' | 'revoked' | 'expired' {
+  if (i.acceptedAt) return 'accepted';
+  if (i.revokedAt) return 'revoked';
+  return i.expiresAt <= now ? 'expired' : 'open';
+}
 
 export const invitationPreviewResponse = z
   .object({

@@ -203,12 +203,12 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
 
     async changeMemberRole(actor: Actor, workspaceId: string, userId: string, to: WorkspaceRole, meta: RequestMeta): Promise<void> {
       const { role: mine } = await access.requireWorkspace(actor, workspaceId, 'manageMembers');
-      await inTransaction(db, async (tx) => {
+      const changed = await inTransaction(db, async (tx) => {
         const owners = await repo.lockAndCountOwners(tx, workspaceId);
         const target = await repo.findMember(tx, workspaceId, userId, true);
         if (!target) throw notFound('member');
         if (!mayAssignRole(mine, target.role, to)) throw forbidden();
-        if (target.role === to) return;
+        if (target.role === to) return false;
         if (target.role === 'owner' && owners <= 1) throw conflict('a workspace must keep at least one owner');
         await repo.setMemberRole(tx, workspaceId, userId, to);
         await audit.record(
@@ -222,8 +222,9 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
           },
           meta,
         );
+        return true;
       });
-      events.publish([event('member.updated', workspaceId, actor.userId, { workspaceId, userId, role: to })]);
+      if (changed) events.publish([event('member.updated', workspaceId, actor.userId, { workspaceId, userId, role: to })]);
     },
 
     /** Removes a member; removing yourself is leaving. The last owner can do neither. */
@@ -264,6 +265,31 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
       const { token, hash } = newOpaqueToken();
       const invitation = await inTransaction(db, async (tx) => {
         if (await repo.hasMemberWithEmail(tx, workspaceId, input.email)) throw conflict('this person is already a member of the workspace');
+        // One open invitation per address (expired ones included, which the list no longer
+        // shows): inviting again renews it with a new link, role and expiry instead of a 409.
+        const open = await repo.findOpenInvitationByEmail(tx, workspaceId, input.email);
+        if (open) {
+          const renewed = await repo.updateInvitation(tx, open.id, {
+            tokenHash: hash,
+            role: input.role,
+            invitedBy: actor.userId,
+            expiresAt: new Date(clock().getTime() + invitationTtlMs),
+            sentCount: open.sentCount + 1,
+          });
+          if (!renewed) throw notFound('invitation');
+          await audit.record(
+            tx,
+            {
+              action: 'invitation.resent',
+              actorId: actor.userId,
+              targetType: 'invitation',
+              targetId: open.id,
+              metadata: { workspaceId, role: input.role },
+            },
+            meta,
+          );
+          return renewed;
+        }
         const created = await repo.insertInvitation(tx, {
           id: newId(),
           workspaceId,
@@ -287,6 +313,13 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
         return created;
       });
       sendInvitation(invitation, token, workspace, await inviterName(actor));
+      return invitation;
+    },
+
+    async getInvitation(actor: Actor, workspaceId: string, invitationId: string): Promise<InvitationRow> {
+      await access.requireWorkspace(actor, workspaceId, 'invite');
+      const invitation = await repo.findInvitation(db, workspaceId, invitationId);
+      if (!invitation) throw notFound('invitation');
       return invitation;
     },
 
