@@ -28,6 +28,7 @@ import type { TimeService } from '../src/modules/time/time.service.js';
 import { createUsersRepository } from '../src/modules/users/users.repository.js';
 import { createUsersService, type UsersService } from '../src/modules/users/users.service.js';
 import { type UserRow, users as usersTable } from '../src/modules/users/users.table.js';
+import type { InvitationsService } from '../src/modules/workspaces/invitations.service.js';
 import type { WorkspacesService } from '../src/modules/workspaces/workspaces.service.js';
 import { createRevocations } from '../src/platform/auth/revocations.js';
 import { createAccessTokens } from '../src/platform/auth/tokens.js';
@@ -183,6 +184,7 @@ const services = {
   auth: unused<AuthService>('auth'),
   users: await usersService(),
   workspaces: unused<WorkspacesService>('workspaces'),
+  invitations: unused<InvitationsService>('invitations'),
   projects: unused<ProjectsService>('projects'),
   tasks: unused<TasksService>('tasks'),
   comments: unused<CommentsService>('comments'),

@@ -22,6 +22,8 @@ import { timeRoutes } from './modules/time/time.routes.js';
 import type { TimeService } from './modules/time/time.service.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import type { UsersService } from './modules/users/users.service.js';
+import { invitationsRoutes } from './modules/workspaces/invitations.routes.js';
+import type { InvitationsService } from './modules/workspaces/invitations.service.js';
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js';
 import type { WorkspacesService } from './modules/workspaces/workspaces.service.js';
 import { type Authenticator, registerAuthentication } from './platform/http/authenticate.js';
@@ -50,6 +52,7 @@ export interface AppDeps {
     users: UsersService;
     audit: AuditService;
     workspaces: WorkspacesService;
+    invitations: InvitationsService;
     projects: ProjectsService;
     tasks: TasksService;
     comments: CommentsService;
@@ -111,6 +114,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(usersRoutes(services.users));
       await api.register(auditRoutes(services.audit));
       await api.register(workspacesRoutes(services.workspaces));
+      await api.register(invitationsRoutes(services.invitations));
       await api.register(projectsRoutes(services.projects));
       await api.register(tasksRoutes(services.tasks));
       await api.register(commentsRoutes(services.comments));

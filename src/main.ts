@@ -24,6 +24,7 @@ import { createTimeRepository } from './modules/time/time.repository.js';
 import { createTimeService } from './modules/time/time.service.js';
 import { createUsersRepository } from './modules/users/users.repository.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createInvitationsService } from './modules/workspaces/invitations.service.js';
 import { createWorkspaceAccess } from './modules/workspaces/workspaces.access.js';
 import { createWorkspacesRepository } from './modules/workspaces/workspaces.repository.js';
 import { createWorkspacesService } from './modules/workspaces/workspaces.service.js';
@@ -111,7 +112,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
     const projectsRepo = createProjectsRepository(db);
     const projectAccess = createProjectAccess(projectsRepo);
     const tasksRepo = createTasksRepository(db);
-    const workspaces = createWorkspacesService({
+    const invitations = createInvitationsService({
       db,
       workspaces: workspacesRepo,
       access: workspaceAccess,
@@ -124,7 +125,8 @@ export async function startTandem(config: Config, log: Logger, options: { databa
     });
     const services = {
       audit,
-      workspaces,
+      workspaces: createWorkspacesService({ db, workspaces: workspacesRepo, access: workspaceAccess, audit, events }),
+      invitations,
       projects: createProjectsService({ db, projects: projectsRepo, workspaceAccess, projectAccess, audit, events }),
       tasks: createTasksService({ db, tasks: tasksRepo, projectAccess, events }),
       comments: createCommentsService({ db, comments: createCommentsRepository(db), tasks: tasksRepo, workspaceAccess, events }),
@@ -153,7 +155,7 @@ export async function startTandem(config: Config, log: Logger, options: { databa
         log,
         refreshTokenTtlSeconds: config.refreshTokenTtl,
         appUrl: config.appUrl,
-        invitations: workspaces,
+        invitations,
       }),
       users: createUsersService({ db, users: usersRepo, sessions: authRepo, revocations, audit }),
     };
