@@ -167,7 +167,7 @@ export function createAuthService(deps: AuthServiceDeps) {
             actorId: user.id,
             targetType: 'user',
             targetId: user.id,
-            metadata: { role: user.role, invited },
+            metadata: invited ? { role: user.role, invited: true } : { role: user.role },
           },
           meta,
         );

@@ -61,18 +61,20 @@ type TrackedFields = Pick<
   TaskRow,
   'title' | 'description' | 'status' | 'priority' | 'assigneeId' | 'dueDate' | 'labels' | 'estimateMinutes'
 >;
-const BLANK: TrackedFields = {
+// As for a task created by hand: status and priority start from nothing, so they are always
+// recorded and reports can tell the status a task started in.
+const BLANK: Record<keyof TrackedFields, unknown> = {
   title: '',
   description: '',
-  status: 'todo',
-  priority: 'none',
+  status: null,
+  priority: null,
   assigneeId: null,
   dueDate: null,
   labels: [],
   estimateMinutes: null,
 };
 
-/** What a 'created' activity records, as for a task created by hand: each field that differs from a blank task. */
+/** What a 'created' activity records: each field that differs from a blank task. */
 function createdChanges(task: TrackedFields) {
   const changes: Record<string, { before: unknown; after: unknown }> = {};
   for (const field of Object.keys(BLANK) as (keyof TrackedFields)[]) {

@@ -50,6 +50,8 @@ export const exportsRoutes =
     app.get(
       '/projects/:projectId/export',
       {
+        // A HEAD would run the whole export only to throw the body away.
+        exposeHeadRoute: false,
         schema: {
           tags,
           summary: 'Download every task of a project as NDJSON or CSV (members and above; archived projects too)',
@@ -73,6 +75,8 @@ export const exportsRoutes =
     app.get(
       '/workspaces/:workspaceId/export',
       {
+        // A HEAD would run the whole export only to throw the body away.
+        exposeHeadRoute: false,
         schema: {
           tags,
           summary: 'Download a whole workspace as NDJSON (admins and owners)',
