@@ -211,7 +211,12 @@ async function micro(url: string, sampleId: string): Promise<string> {
   );
   lines.push(timeIt('request id before: `newId()` (UUIDv7, uuid package)', 100_000, () => newId()));
   lines.push(timeIt('request id now: `crypto.randomUUID()`', 100_000, () => randomUUID()));
-  lines.push(timeIt('fast-jwt verify (cached) + claim checks', 100_000, () => tokens.verify(token)));
+  // Each request's token is a new string, cut from its header, whose hash V8 has not cached yet.
+  lines.push(
+    timeIt('access-token verify from the cache (keyed by the token text; fast-jwt on a miss)', 100_000, () =>
+      tokens.verify(`Bearer ${token}`.slice(7)),
+    ),
+  );
   lines.push(timeIt('rate limiter consume (rate-limiter-flexible memory)', 50_000, () => limiter.consume('general', '127.0.0.1')));
   lines.push(
     timeIt('access-log line: pino child .info(entry) with redaction, batched async write to a file', 50_000, () =>

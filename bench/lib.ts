@@ -195,9 +195,23 @@ export interface Server {
   name: string;
   url: string;
   child: ChildProcess;
+  /** The process that serves: the spawned one, or its node child when that is a launcher (bin/tandem.mjs). */
   pid: number;
+  /** Set when `child` is a launcher and `pid` its child. */
+  launcherPid?: number;
   logFile: string;
   exited: boolean;
+}
+
+/** The one node process a launcher started (bin/tandem.mjs relaunches `serve`), if any. */
+function servingChild(pid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const node = children.filter((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'node');
+    return node.length === 1 ? node[0] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const stopping = new Set<Server>();
@@ -221,7 +235,11 @@ export async function startServer(name: string, args: string[], env: NodeJS.Proc
     try {
       const res = await fetch(`${server.url}${readyPath}`);
       await res.arrayBuffer();
-      if (res.ok) return server;
+      if (res.ok) {
+        const serving = servingChild(server.pid);
+        if (serving !== undefined) Object.assign(server, { pid: serving, launcherPid: child.pid });
+        return server;
+      }
     } catch {
       // not listening yet
     }
@@ -341,8 +359,14 @@ export async function machineBusyPercent(ms = 2000): Promise<number> {
   return (100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
 }
 
-export function memoryKb(pid: number): { rss: number; hwm: number } {
+export function memoryKb(pid: number): { rss: number; hwm: number; private: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
+  const field = (text: string, name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  // Pages no other process shares (the node binary's are shared with every other node process).
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return {
+    rss: field(status, 'VmRSS'),
+    hwm: field(status, 'VmHWM'),
+    private: field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty'),
+  };
 }

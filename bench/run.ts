@@ -3,7 +3,8 @@
 //
 //   1. PostgreSQL: an embedded, ephemeral cluster under .data/bench-<pid> (or a fresh database
 //      on the server DATABASE_URL names); migrations; 10,000 users seeded in one statement.
-//   2. Tandem: `npm run build`, then `node dist/cli.js serve` as its own process, production
+//   2. Tandem: `npm run build`, then `node bin/tandem.mjs serve` as `npm start` runs it (a
+//      launcher and the serving process it starts; figures are the serving process's), production
 //      settings, access log at info into a file, a rate limit too high to refuse anything.
 //      A real login gives the bearer token every request carries.
 //   3. The baseline: bench/bare-server.ts as its own process (plain node, same pool size).
@@ -14,7 +15,8 @@
 //
 // Settings (environment): BENCH_DURATION (s, 15), BENCH_WARMUP (s, 3), BENCH_CONNECTIONS (50),
 // BENCH_ROUNDS (2), BENCH_PROFILE=1 (Tandem under --cpu-prof; README left alone),
-// BENCH_KEEP_LOGS=1 (copy the servers' logs to bench/results), BENCH_NO_README=1.
+// BENCH_KEEP_LOGS=1 (copy the servers' logs to bench/results), BENCH_NO_README=1, BENCH_DIRECT=1
+// (`node dist/cli.js serve` in one process, without the launcher's settings; also with BENCH_PROFILE).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -73,6 +75,7 @@ const settings = {
   users: 10_000,
   poolMax: 10,
   profile: process.env.BENCH_PROFILE === '1',
+  direct: process.env.BENCH_DIRECT === '1' || process.env.BENCH_PROFILE === '1',
   keepLogs: process.env.BENCH_KEEP_LOGS === '1',
   writeReadme: process.env.BENCH_NO_README !== '1' && process.env.BENCH_PROFILE !== '1',
 };
@@ -326,7 +329,7 @@ function aggregate(runs: Run[], endpoint: string, server: string): Aggregate {
 function report(
   runs: Run[],
   endpoints: Endpoint[],
-  context: { database: string; sqlParity: string; sizes: Record<string, number[]>; idleBusy: number },
+  context: { database: string; sqlParity: string; sizes: Record<string, number[]>; idleBusy: number; launch: string },
 ): string {
   const servers = ['Tandem', 'bare'];
   const rows = endpoints.flatMap((e) => servers.map((s) => aggregate(runs, e.label, s)));
@@ -349,7 +352,7 @@ function report(
       `| \`${r.endpoint}\` | ${r.server} | ${fmt(r.reqPerSec, 0)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx + r.errors} | ${fmt(r.cpuUsPerReq, 0)} | ${fmt(r.rssMiB, 1)} | ${fmt(r.hwmMiB, 1)} |`,
     );
   }
-  lines.push('', '| endpoint | Tandem / bare (req/s) | bar (≥ 60 %) |', '| --- | ---: | --- |');
+  lines.push('', context.launch, '', '| endpoint | Tandem / bare (req/s) | bar (≥ 60 %) |', '| --- | ---: | --- |');
   for (const e of endpoints) {
     const t = aggregate(runs, e.label, 'Tandem');
     const b = aggregate(runs, e.label, 'bare');
@@ -404,6 +407,16 @@ function writeReadme(table: string): void {
   say(`\nwrote the results into ${path.relative(root, README)}`);
 }
 
+/** How Tandem was started, and what its launcher process holds besides the serving process. */
+function launchNote(tandem: Server): string {
+  if (!tandem.launcherPid) return 'Tandem ran as `node dist/cli.js serve`, one process.';
+  const m = memoryKb(tandem.launcherPid);
+  return (
+    `Tandem ran as \`node bin/tandem.mjs serve\` (what \`npm start\` runs): Tandem's figures are its serving process. The launcher ` +
+    `beside it held ${fmt(m.rss / 1024, 1)} MiB RSS, of which ${fmt(m.private / 1024, 1)} MiB its own (the rest is the node binary, shared).`
+  );
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -428,11 +441,9 @@ async function main(): Promise<void> {
   const [tandemPort, barePort] = await Promise.all([freePort(), freePort()]);
   const profileDir = path.join(resultsDir, 'profiles');
   if (settings.profile) mkdirSync(profileDir, { recursive: true });
-  const tandemArgs = [
-    ...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    path.join(root, 'dist', 'cli.js'),
-    'serve',
-  ];
+  const tandemArgs = settings.direct
+    ? [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(root, 'dist', 'cli.js'), 'serve']
+    : [path.join(root, 'bin', 'tandem.mjs'), 'serve'];
   mkdirSync(path.join(workDir, 'tandem-data'), { recursive: true });
   const tandem = await startServer(
     'Tandem',
@@ -459,7 +470,9 @@ async function main(): Promise<void> {
     barePort,
     '/health',
   );
-  say(`Tandem pid ${tandem.pid} on ${tandem.url}, bare pid ${bare.pid} on ${bare.url}`);
+  say(
+    `Tandem pid ${tandem.pid}${tandem.launcherPid ? ` (launcher ${tandem.launcherPid})` : ''} on ${tandem.url}, bare pid ${bare.pid} on ${bare.url}`,
+  );
 
   const token = await login(tandem, seeded);
   const listPath = '/api/v1/users?page=1&limit=20';
@@ -501,7 +514,7 @@ async function main(): Promise<void> {
     `\nTandem's log: ${fmt(logBytes / 1024 / 1024, 1)} MiB for the measured runs and warm-ups (~${fmt(logBytes / Math.max(1, tandemRequests), 0)} bytes per measured request)`,
   );
 
-  const table = report(runs, endpoints, { database: database.kind, sqlParity, sizes, idleBusy });
+  const table = report(runs, endpoints, { database: database.kind, sqlParity, sizes, idleBusy, launch: launchNote(tandem) });
   say(`\n${table}\n`);
 
   await stopServer(tandem);

@@ -14,6 +14,8 @@ export interface Authenticator {
   verify(token: string): Actor;
 }
 
+const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i;
+
 export function createAuthenticator(tokens: AccessTokens, revocations: Revocations): Authenticator {
   const verify = (token: string): Actor => {
     let claims: ReturnType<AccessTokens['verify']>;
@@ -30,7 +32,7 @@ export function createAuthenticator(tokens: AccessTokens, revocations: Revocatio
     authenticate(req) {
       const header = req.headers.authorization;
       if (header === undefined || header === '') return null;
-      const match = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(header);
+      const match = BEARER.exec(header);
       if (!match?.[1]) throw invalidToken();
       return verify(match[1]);
     },
