@@ -3,11 +3,12 @@
 // statements like Drizzle's `.prepare()`) on a pool of the same size, and answers in the same envelope shape, but has no pipeline at all: no request id,
 // no access log, no rate limit, no authentication, no validation, no schema serializer.
 //
-// Started by bench/run.ts as its own process (transpiled to plain JS first, with queries.ts, so
+// Started by bench/run.ts as its own process (transpiled to plain JS first, with queries.ts and bare-http.ts, so
 // the process is plain `node` like Tandem's, with no TypeScript loader in it).
 // Environment: DATABASE_URL, PORT, HOST, DATABASE_POOL_MAX.
 import http from 'node:http';
 import pg from 'pg';
+import { send, serve } from './bare-http.js';
 import { FIND_BY_ID, LIST_COUNT, LIST_PAGE, type Statement } from './queries.js';
 
 interface UserRecord {
@@ -67,12 +68,6 @@ const query: Query =
     : <R extends pg.QueryResultRow>(statement: Statement, values?: unknown[]) =>
         pool.query<R>({ name: statement.name, text: statement.text, values });
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
-  res.end(json);
-}
-
 const USER_PATH = /^\/api\/v1\/users\/([0-9a-fA-F-]{36})$/;
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -112,19 +107,4 @@ const server = http.createServer((req, res) => {
     if (!res.headersSent) send(res, 500, { success: false, error: 'internal error' });
   });
 });
-// Same keep-alive behaviour as Fastify's defaults (72 s), so neither side reconnects mid-run.
-server.keepAliveTimeout = 72_000;
-
-const shutdown = () => {
-  server.close();
-  server.closeAllConnections();
-  pool.end().finally(() => process.exit(0));
-};
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`bare server listening on ${port}\n`);
-});
+serve(server, pool, 'bare server');

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
+import { send, serve } from './bare-http.js';
 import type { Role, SlotName, Statement, TasksSql } from './tasks-sql.js';
 
 const recorded = JSON.parse(readFileSync(String(process.env.BARE_TASKS_SQL), 'utf8')) as TasksSql;
@@ -251,12 +252,6 @@ async function createTask(projectId: string, body: string) {
 
 // ---------------------------------------------------------------- HTTP
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), ...headers });
-  res.end(json);
-}
-
 const TASK_PATH = /^\/api\/v1\/tasks\/([0-9a-fA-F-]{36})$/;
 const PROJECT_TASKS_PATH = /^\/api\/v1\/projects\/([0-9a-fA-F-]{36})\/tasks$/;
 
@@ -294,19 +289,4 @@ const server = http.createServer((req, res) => {
     if (!res.headersSent) send(res, 500, { success: false, error: 'internal error' });
   });
 });
-// Same keep-alive behaviour as Fastify's defaults (72 s), so neither side reconnects mid-run.
-server.keepAliveTimeout = 72_000;
-
-const shutdown = () => {
-  server.close();
-  server.closeAllConnections();
-  pool.end().finally(() => process.exit(0));
-};
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(`bare tasks server listening on ${port}\n`);
-});
+serve(server, pool, 'bare tasks server');

@@ -58,6 +58,18 @@ export function benchSettings(): BenchSettings {
   };
 }
 
+/** The workload's opening lines; returns how busy the machine was before anything started. */
+export async function announce(settings: BenchSettings, workload: string, endpoints: number): Promise<number> {
+  say(
+    `${workload} benchmark: ${settings.rounds} round(s) × ${endpoints} endpoints × 2 servers, ${settings.warmup} s warm-up + ${settings.duration} s each, ${settings.connections} connections`,
+  );
+  const idleBusy = await machineBusyPercent();
+  say(
+    `machine ${fmt(idleBusy, 0)} % busy before we start anything${idleBusy > 10 ? ' — something else is running; the numbers will suffer' : ''}`,
+  );
+  return idleBusy;
+}
+
 const profileDir = path.join(resultsDir, 'profiles');
 
 /**
@@ -267,13 +279,27 @@ export async function runRounds(settings: BenchSettings, endpoints: Endpoint[], 
   return runs;
 }
 
-/** Stops both servers, keeps their logs (BENCH_KEEP_LOGS), summarises Tandem's CPU profile (BENCH_PROFILE). */
-export async function finish(settings: BenchSettings, tandem: Server, bare: Server, runs: Run[]): Promise<void> {
+/** How much Tandem's access log grew over the measured runs and warm-ups. */
+export function tandemLogSize(tandem: Server, runs: Run[]): void {
   const logBytes = statSync(tandem.logFile).size;
   const tandemRequests = sum(runs.filter((r) => r.server === tandem.name).map((r) => r.requests));
   say(
     `\nTandem's log: ${fmt(logBytes / 1024 / 1024, 1)} MiB for the measured runs and warm-ups (~${fmt(logBytes / Math.max(1, tandemRequests), 0)} bytes per measured request)`,
   );
+}
+
+/**
+ * Stops both servers, keeps their logs (BENCH_KEEP_LOGS), summarises Tandem's CPU profile
+ * (BENCH_PROFILE). Says the log size first unless `logSize: false` (the caller said it earlier).
+ */
+export async function finish(
+  settings: BenchSettings,
+  tandem: Server,
+  bare: Server,
+  runs: Run[],
+  options: { logSize?: boolean } = {},
+): Promise<void> {
+  if (options.logSize ?? true) tandemLogSize(tandem, runs);
   await stopServer(tandem);
   await stopServer(bare);
   if (settings.keepLogs) {

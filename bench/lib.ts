@@ -276,20 +276,28 @@ export async function runToCompletion(command: string, args: string[], label: st
   say(`${label} done in ${Date.now() - started} ms`);
 }
 
-/** bench/bare-server.ts and its one import as plain JavaScript, so its process is plain node. */
-export function transpileBareServer(): string {
-  const out = path.join(workDir, 'bare');
+/**
+ * Bench files as plain JavaScript in <workDir>/<dir>, their relative imports pointed at each
+ * other's .mjs, so a process started on them is plain node. Returns the first one's path.
+ */
+export function transpileBench(dir: string, files: [string, ...string[]]): string {
+  const out = path.join(workDir, dir);
   mkdirSync(out, { recursive: true });
-  for (const file of ['bare-server.ts', 'queries.ts']) {
+  for (const file of files) {
     const source = readFileSync(path.join(benchDir, file), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
       fileName: file,
     });
-    writeFileSync(path.join(out, file.replace(/\.ts$/, '.mjs')), outputText.replaceAll("'./queries.js'", "'./queries.mjs'"));
+    writeFileSync(path.join(out, file.replace(/\.ts$/, '.mjs')), outputText.replace(/(['"]\.\/[\w.-]+)\.js(['"])/g, '$1.mjs$2'));
   }
   // `pg` resolves from the work dir upwards, i.e. from the project's node_modules.
-  return path.join(out, 'bare-server.mjs');
+  return path.join(out, files[0].replace(/\.ts$/, '.mjs'));
+}
+
+/** bench/bare-server.ts and its imports as plain JavaScript, so its process is plain node. */
+export function transpileBareServer(): string {
+  return transpileBench('bare', ['bare-server.ts', 'queries.ts', 'bare-http.ts']);
 }
 
 // ---------------------------------------------------------------- /proc readings

@@ -61,6 +61,8 @@ export interface ReportContext {
   rssBarMiB?: number;
   /** A paragraph after the first table (how Tandem was started). */
   note?: string;
+  /** Where autocannon ran, for the CPU table's caption (default: "the benchmark's own process"). */
+  loadgenProcess?: string;
 }
 
 export function report(settings: BenchSettings, runs: Run[], endpoints: Endpoint[], context: ReportContext): string {
@@ -103,7 +105,7 @@ export function report(settings: BenchSettings, runs: Run[], endpoints: Endpoint
   lines.push(
     '',
     'Where the two cores went during the measured runs, in CPU µs per request (server: that process; load generator: autocannon, in ' +
-      "the benchmark's own process; PostgreSQL: postmaster and backends; kernel irq: interrupt and softirq time, mostly loopback TCP, charged to no process; " +
+      `${context.loadgenProcess ?? "the benchmark's own process"}; PostgreSQL: postmaster and backends; kernel irq: interrupt and softirq time, mostly loopback TCP, charged to no process; ` +
       'other: the rest of the machine, i.e. work that is not ours):',
     '',
     '| endpoint | server | server | load generator | PostgreSQL | kernel irq | other | response bytes |',

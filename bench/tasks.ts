@@ -13,17 +13,13 @@
 //   5. The tables on stdout and in bench/README.md (between the bench:tasks markers).
 //
 // Settings: the BENCH_* variables of bench/run.ts (see bench/README.md).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { createLogger } from '../src/platform/observability/logger.js';
-import { benchSettings, type Endpoint, finish, launchNote, login, runRounds, startTandem } from './harness.js';
+import { announce, benchSettings, type Endpoint, finish, launchNote, login, runRounds, startTandem } from './harness.js';
 import {
-  benchDir,
-  fmt,
   freePort,
-  machineBusyPercent,
   makeWorkDir,
   runMain,
   runToCompletion,
@@ -32,6 +28,7 @@ import {
   serverEnv,
   startDatabase,
   startServer,
+  transpileBench,
   workDir,
 } from './lib.js';
 import { report, writeReadme } from './report.js';
@@ -44,27 +41,8 @@ const USERS = 1_000;
 const RSS_BAR_MIB = 150;
 const log = createLogger('warn');
 
-/** A bench file as plain JavaScript in the work dir (`pg` resolves from the project's node_modules). */
-function transpile(file: string): string {
-  const out = path.join(workDir, 'tasks');
-  mkdirSync(out, { recursive: true });
-  const { outputText } = ts.transpileModule(readFileSync(path.join(benchDir, file), 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
-    fileName: file,
-  });
-  const target = path.join(out, file.replace(/\.ts$/, '.mjs'));
-  writeFileSync(target, outputText);
-  return target;
-}
-
 async function main(): Promise<void> {
-  say(
-    `tasks benchmark: ${settings.rounds} round(s) × 3 endpoints × 2 servers, ${settings.warmup} s warm-up + ${settings.duration} s each, ${settings.connections} connections`,
-  );
-  const idleBusy = await machineBusyPercent();
-  say(
-    `machine ${fmt(idleBusy, 0)} % busy before we start anything${idleBusy > 10 ? ' — something else is running; the numbers will suffer' : ''}`,
-  );
+  const idleBusy = await announce(settings, 'tasks', 3);
   makeWorkDir();
   const database = await startDatabase(log);
   await runMigrations(database.url, log);
@@ -72,7 +50,7 @@ async function main(): Promise<void> {
   const data = await seedTasks(database.url, users.email);
 
   await runToCompletion('npm', ['run', '--silent', 'build'], 'npm run build');
-  const sql = await recordTandemSql(settings, database.url, transpile('record-sql.ts'), users, data);
+  const sql = await recordTandemSql(settings, database.url, transpileBench('tasks', ['record-sql.ts']), users, data);
   const sqlFile = path.join(workDir, 'tasks-sql.json');
   writeFileSync(sqlFile, JSON.stringify(sql, null, 2));
   await resetTasks(database.url);
@@ -81,7 +59,7 @@ async function main(): Promise<void> {
   const barePort = await freePort();
   const bare = await startServer(
     'bare',
-    [transpile('bare-tasks.ts')],
+    [transpileBench('tasks', ['bare-tasks.ts', 'bare-http.ts'])],
     serverEnv({
       HOST: '127.0.0.1',
       PORT: String(barePort),
