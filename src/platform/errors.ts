@@ -58,6 +58,10 @@ export const notFound = (thing: string) => new AppError('NOT_FOUND', `${capitali
 export const conflict = (message: string) => new AppError('CONFLICT', capitalize(message));
 export const preconditionFailed = () =>
   new AppError('PRECONDITION_FAILED', 'The resource has changed since you read it (If-Match does not match).');
+/** Refuses a write based on a stale read: the caller's If-Match versions, when given, must include the current one. */
+export function requireVersion(current: number, expected: readonly number[] | undefined): void {
+  if (expected && !expected.includes(current)) throw preconditionFailed();
+}
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', 'Too many requests, please try again later.', undefined, {
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, exists, ilike, inArray, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { translateDbError } from '../../platform/db/errors.js';
+import { containsPattern } from '../../platform/db/like.js';
 import { users } from '../users/users.table.js';
 import { type WorkspaceRole, workspaceMembers } from '../workspaces/workspaces.table.js';
 import { type ProjectRow, projectMembers, projects } from './projects.table.js';
@@ -25,8 +26,6 @@ export interface ProjectForMember {
   role: WorkspaceRole;
   added: boolean;
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export function createProjectsRepository(db: Executor) {
   const forMember = db
@@ -113,7 +112,7 @@ export function createProjectsRepository(db: Executor) {
         );
       }
       if (f.archived !== undefined) where.push(f.archived ? isNotNull(projects.archivedAt) : isNull(projects.archivedAt));
-      if (f.q) where.push(or(ilike(projects.name, `%${escapeLike(f.q)}%`), ilike(projects.key, `%${escapeLike(f.q)}%`)) as SQL);
+      if (f.q) where.push(or(ilike(projects.name, containsPattern(f.q)), ilike(projects.key, containsPattern(f.q))) as SQL);
       const condition = and(...where);
       const [rows, totals] = await Promise.all([
         db.select().from(projects).where(condition).orderBy(asc(projects.name), asc(projects.id)).limit(f.limit).offset(f.offset),

@@ -1,9 +1,9 @@
 // Projects inside a workspace: a short key (WEB) that prefixes task numbers, archive and
 // unarchive (archived projects are read-only), and project members, which is what lets a
 // guest see a project.
-import type { Db } from '../../platform/db/client.js';
+import type { Db, Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
-import { forbidden, notFound, preconditionFailed, validationFailed } from '../../platform/errors.js';
+import { forbidden, notFound, requireVersion, validationFailed } from '../../platform/errors.js';
 import type { DomainEvent, EventBus } from '../../platform/events.js';
 import type { Actor, RequestMeta } from '../../platform/http/context.js';
 import { newId } from '../../platform/ids.js';
@@ -48,15 +48,21 @@ export function createProjectsService(deps: ProjectsServiceDeps) {
     return grant;
   }
 
+  /** Locks the project for the transaction and checks the caller's If-Match versions, if any. */
+  async function lockProject(tx: Executor, projectId: string, expectedVersions?: number[]): Promise<ProjectRow> {
+    const current = await repo.lock(tx, projectId);
+    if (!current) throw notFound('project');
+    requireVersion(current.version, expectedVersions);
+    return current;
+  }
+
   async function writeProject(
     projectId: string,
     expectedVersions: number[] | undefined,
     change: (current: ProjectRow) => Partial<Pick<ProjectRow, 'name' | 'description' | 'archivedAt'>>,
   ): Promise<ProjectRow> {
     return inTransaction(db, async (tx) => {
-      const current = await repo.lock(tx, projectId);
-      if (!current) throw notFound('project');
-      if (expectedVersions && !expectedVersions.includes(current.version)) throw preconditionFailed();
+      const current = await lockProject(tx, projectId, expectedVersions);
       const updated = await repo.update(tx, projectId, change(current));
       if (!updated) throw notFound('project');
       return updated;
@@ -142,9 +148,7 @@ export function createProjectsService(deps: ProjectsServiceDeps) {
       if (confirm !== project.key)
         throw validationFailed([{ path: 'confirm', message: `must repeat the project key ("${project.key}") to confirm` }]);
       await inTransaction(db, async (tx) => {
-        const current = await repo.lock(tx, projectId);
-        if (!current) throw notFound('project');
-        if (expectedVersions && !expectedVersions.includes(current.version)) throw preconditionFailed();
+        await lockProject(tx, projectId, expectedVersions);
         await repo.delete(tx, projectId);
         await audit.record(
           tx,

@@ -1,20 +1,9 @@
 import { z } from 'zod';
-import { dataEnvelope, pagedEnvelope, pageQuery } from '../../platform/http/schemas.js';
-import { taskResponse, timeZone } from '../tasks/tasks.schemas.js';
+import { dataEnvelope, pagedEnvelope, pageQuery, timeZone } from '../../platform/http/schemas.js';
+import { taskResponse } from '../tasks/tasks.schemas.js';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../tasks/tasks.table.js';
 
-// Intl accepts some names PostgreSQL reads differently (a bare "+01:00" is POSIX there, with the
-// sign flipped), so only region names pass, spelt as the zone database does (europe/berlin →
-// Europe/Berlin; Intl's own canonical names are legacy ones, Europe/Kyiv → Europe/Kiev).
-const ZONE_NAMES = new Map(Intl.supportedValuesOf('timeZone').map((name) => [name.toLowerCase(), name]));
-const reportTimeZone = timeZone
-  .refine((tz) => /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tz), {
-    message: 'must be an IANA time zone such as Europe/Berlin',
-    when: (payload) => payload.issues.length === 0,
-  })
-  .transform((tz) => ZONE_NAMES.get(tz.toLowerCase()) ?? tz)
-  .default('UTC')
-  .describe('IANA time zone that decides calendar days and weeks (default UTC)');
+const reportTimeZone = timeZone.default('UTC').describe('IANA time zone that decides calendar days and weeks (default UTC)');
 
 // Bounded years keep date arithmetic and PostgreSQL's date range out of trouble.
 const reportDate = z.iso

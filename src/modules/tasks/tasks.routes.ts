@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { validationFailed } from '../../platform/errors.js';
 import { ifMatchVersions, notModified, sendNotModified } from '../../platform/http/conditional.js';
 import { actorOf } from '../../platform/http/context.js';
-import { decodeCursor, encodeCursor, errorResponses, messageSchema } from '../../platform/http/schemas.js';
+import { decodeCursor, encodeCursor, errorResponses, messageSchema, offsetPagination } from '../../platform/http/schemas.js';
 import { isUuid } from '../../platform/ids.js';
 import { dateIn } from '../../platform/time.js';
 import { projectIdParams } from '../projects/projects.schemas.js';
@@ -90,18 +90,11 @@ function listReply(
 ) {
   const last = result.rows.at(-1);
   const nextCursor = result.hasMore && last ? encodeCursor([sortSpec(filter.sort), ...last.sortValues, last.id]) : null;
-  const page = query.page ?? 1;
+  const cursor = { nextCursor, hasMore: result.hasMore };
   const pagination =
     result.total === undefined
-      ? { limit: query.limit, nextCursor, hasMore: result.hasMore }
-      : {
-          page,
-          limit: query.limit,
-          total: result.total,
-          totalPages: Math.ceil(result.total / query.limit),
-          nextCursor,
-          hasMore: result.hasMore,
-        };
+      ? { limit: query.limit, ...cursor }
+      : { ...offsetPagination(query.page ?? 1, query.limit, result.total), ...cursor };
   return { success: true as const, data: result.rows.map((row) => toTaskResponse(row, key(row))), pagination };
 }
 

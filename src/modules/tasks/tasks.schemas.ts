@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cursorEnvelope, cursorQuery, dataEnvelope, idParam, pageQuery } from '../../platform/http/schemas.js';
+import { cursorEnvelope, cursorQuery, dataEnvelope, idParam, pageQuery, timeZone } from '../../platform/http/schemas.js';
 import { TASK_SORT_KEYS, type TaskSort } from './tasks.list.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskRow } from './tasks.table.js';
 
@@ -109,21 +109,6 @@ const sortParam = z
   })
   .transform((s): TaskSort[] =>
     s.split(',').map((part) => ({ key: part.replace(/^-/, '') as TaskSort['key'], desc: part.startsWith('-') })),
-  );
-
-export const timeZone = z
-  .string()
-  .max(64)
-  .refine(
-    (tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an IANA time zone such as Europe/Berlin' },
   );
 
 const listFilters = {

@@ -3,7 +3,7 @@
 // activity in the same transaction and published as a domain event after commit.
 import type { Db, Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
-import { AppError, notFound, preconditionFailed, validationFailed } from '../../platform/errors.js';
+import { AppError, notFound, requireVersion, validationFailed } from '../../platform/errors.js';
 import type { DomainEvent, EventBus } from '../../platform/events.js';
 import type { Actor } from '../../platform/http/context.js';
 import { newId } from '../../platform/ids.js';
@@ -86,9 +86,16 @@ export function createTasksService(deps: TasksServiceDeps) {
     return out;
   }
 
-  /** Applies a change to a locked task: version check, completion, column end on a status change, activity. */
-  async function applyChange(tx: Executor, actor: Actor, current: TaskRow, next: TaskPatch, expectedVersions?: number[]) {
-    if (expectedVersions && !expectedVersions.includes(current.version)) throw preconditionFailed();
+  /** Locks a task for the transaction and checks the caller's If-Match versions, if any. */
+  async function lockTask(tx: Executor, taskId: string, expectedVersions?: number[]): Promise<TaskRow> {
+    const current = await repo.lock(tx, taskId);
+    if (!current) throw notFound('task');
+    requireVersion(current.version, expectedVersions);
+    return current;
+  }
+
+  /** Applies a change to a locked task: completion, column end on a status change, activity. */
+  async function applyChange(tx: Executor, actor: Actor, current: TaskRow, next: TaskPatch) {
     const changes = diffTask(current, next);
     if (Object.keys(changes).length === 0) return { task: current, changes };
     const status = next.status ?? current.status;
@@ -166,9 +173,7 @@ export function createTasksService(deps: TasksServiceDeps) {
       const found = await requireTask(actor, taskId, 'write');
       await assertAssignable(found.task.projectId, next.assigneeId);
       const { task, changes } = await inTransaction(db, async (tx) => {
-        const current = await repo.lock(tx, taskId);
-        if (!current) throw notFound('task');
-        return applyChange(tx, actor, current, next, expectedVersions);
+        return applyChange(tx, actor, await lockTask(tx, taskId, expectedVersions), next);
       });
       if (Object.keys(changes).length > 0) events.publish(updateEvents(task, actor.userId, changes));
       return { task, projectKey: found.project.key };
@@ -181,9 +186,7 @@ export function createTasksService(deps: TasksServiceDeps) {
       if (anchorId === taskId)
         throw validationFailed([{ path: move.afterId ? 'afterId' : 'beforeId', message: 'cannot be the task being moved' }]);
       const { task, changes } = await inTransaction(db, async (tx) => {
-        const current = await repo.lock(tx, taskId);
-        if (!current) throw notFound('task');
-        if (expectedVersions && !expectedVersions.includes(current.version)) throw preconditionFailed();
+        const current = await lockTask(tx, taskId, expectedVersions);
         const status = move.status ?? current.status;
         await repo.lockColumn(tx, current.projectId, status);
         const place = async (): Promise<number | undefined> => {
@@ -230,9 +233,7 @@ export function createTasksService(deps: TasksServiceDeps) {
     async deleteTask(actor: Actor, taskId: string, expectedVersions?: number[]): Promise<void> {
       await requireTask(actor, taskId, 'write');
       const task = await inTransaction(db, async (tx) => {
-        const current = await repo.lock(tx, taskId);
-        if (!current) throw notFound('task');
-        if (expectedVersions && !expectedVersions.includes(current.version)) throw preconditionFailed();
+        const current = await lockTask(tx, taskId, expectedVersions);
         await repo.delete(tx, taskId);
         await repo.insertActivities(tx, [activity(current, actor.userId, 'deleted', { title: { before: current.title, after: null } })]);
         return current;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { dataEnvelope, idParam, iso, pageQuery, pageSchema } from '../../platform/http/schemas.js';
-import { dateOnly, timeZone } from '../tasks/tasks.schemas.js';
+import { dataEnvelope, idParam, iso, pageQuery, pageSchema, timeZone } from '../../platform/http/schemas.js';
+import { dateOnly } from '../tasks/tasks.schemas.js';
 import type { TimeEntryView } from './time.repository.js';
 import { MAX_ENTRY_MINUTES } from './time.rules.js';
 

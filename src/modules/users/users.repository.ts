@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, ilike, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.js';
 import { translateDbError } from '../../platform/db/errors.js';
+import { containsPattern } from '../../platform/db/like.js';
 import { preparedByShape } from '../../platform/db/prepared.js';
 import { type NewUserRow, type UserRow, users } from './users.table.js';
 
@@ -22,7 +23,6 @@ const CONSTRAINTS = { users_email_lower_key: 'email is already registered' };
 const sortColumns = { name: users.name, email: users.email, createdAt: users.createdAt } as const;
 const FIRST_USER_LOCK = 7_263_002;
 const live = isNull(users.deletedAt);
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 // Users are instance-wide (not workspace content), so these queries take no workspace id.
 export function createUsersRepository(db: Executor) {
@@ -113,7 +113,7 @@ export function createUsersRepository(db: Executor) {
     async list(f: UserListFilter): Promise<{ rows: UserRow[]; total: number }> {
       const shape = `${f.q ? 'q' : ''}${f.role ? 'r' : ''}:${f.sort.map((s) => `${s.desc ? '-' : ''}${s.key}`).join(',')}`;
       const { page, total } = listStatements(shape);
-      const params = { pattern: f.q ? `%${escapeLike(f.q)}%` : '', role: f.role ?? '', limit: f.limit, offset: f.offset };
+      const params = { pattern: f.q ? containsPattern(f.q) : '', role: f.role ?? '', limit: f.limit, offset: f.offset };
       const [rows, totals] = await Promise.all([page.execute(params), total.execute(params)]);
       return { rows, total: totals[0]?.n ?? 0 };
     },

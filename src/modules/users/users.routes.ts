@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ifMatchVersions, notModified, sendNotModified } from '../../platform/http/conditional.js';
 import { actorOf, requestMeta } from '../../platform/http/context.js';
-import { errorResponses, messageSchema } from '../../platform/http/schemas.js';
+import { errorResponses, messageSchema, offsetPagination } from '../../platform/http/schemas.js';
 import {
   listUsersQuery,
   replaceUserBody,
@@ -32,7 +32,7 @@ export const usersRoutes =
         return {
           success: true as const,
           data: rows.map(toUserResponse),
-          pagination: { page, limit, total, totalPages: Math.ceil(total / limit) },
+          pagination: offsetPagination(page, limit, total),
         };
       },
     );

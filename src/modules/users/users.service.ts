@@ -4,7 +4,7 @@ import type { Revocations } from '../../platform/auth/revocations.js';
 import type { GlobalRole } from '../../platform/auth/tokens.js';
 import type { Db, Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
-import { conflict, forbidden, notFound, preconditionFailed, validationFailed } from '../../platform/errors.js';
+import { conflict, forbidden, notFound, requireVersion, validationFailed } from '../../platform/errors.js';
 import type { Actor, RequestMeta } from '../../platform/http/context.js';
 import type { AuditRecorder } from '../audit/audit.service.js';
 import type { UserListFilter, UsersRepository } from './users.repository.js';
@@ -47,7 +47,7 @@ export function createUsersService({ db, users, sessions, revocations, audit, cl
   async function lockUser(tx: Executor, id: string, expectedVersions?: number[]): Promise<UserRow> {
     const user = await users.findByIdForUpdate(tx, id);
     if (!user) throw notFound('user');
-    if (expectedVersions && !expectedVersions.includes(user.version)) throw preconditionFailed();
+    requireVersion(user.version, expectedVersions);
     return user;
   }
 

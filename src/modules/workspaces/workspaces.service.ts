@@ -2,7 +2,7 @@
 // (a workspace always keeps an owner). Invitations are in invitations.service.ts.
 import type { Db, Executor } from '../../platform/db/client.js';
 import { inTransaction } from '../../platform/db/transaction.js';
-import { AppError, conflict, forbidden, notFound, preconditionFailed, validationFailed } from '../../platform/errors.js';
+import { AppError, conflict, forbidden, notFound, requireVersion, validationFailed } from '../../platform/errors.js';
 import type { DomainEvent, EventBus } from '../../platform/events.js';
 import type { Actor, RequestMeta } from '../../platform/http/context.js';
 import { newId } from '../../platform/ids.js';
@@ -45,7 +45,7 @@ export function createWorkspacesService(deps: WorkspacesServiceDeps) {
   async function lockForWrite(tx: Executor, id: string, expectedVersions?: number[]): Promise<WorkspaceRow> {
     const ws = await repo.lockWorkspace(tx, id);
     if (!ws) throw notFound('workspace');
-    if (expectedVersions && !expectedVersions.includes(ws.version)) throw preconditionFailed();
+    requireVersion(ws.version, expectedVersions);
     return ws;
   }
 

@@ -78,3 +78,28 @@ export const offsetPagination = (page: number, limit: number, total: number) => 
   total,
   totalPages: Math.ceil(total / limit),
 });
+
+// Intl accepts some names PostgreSQL reads differently (a bare "+01:00" is POSIX there, with the
+// sign flipped; newer Node versions accept it), so only region names pass, spelt as the zone
+// database does (europe/berlin → Europe/Berlin; Intl's own canonical names are legacy ones,
+// Europe/Kyiv → Europe/Kiev). Every `tz` parameter of the API is this one.
+const ZONE_NAMES = new Map(Intl.supportedValuesOf('timeZone').map((name) => [name.toLowerCase(), name]));
+const knownToIntl = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** An IANA time zone name, as PostgreSQL and Intl both read it. */
+export const timeZone = z
+  .string()
+  .max(64)
+  .refine(knownToIntl, { message: 'must be an IANA time zone such as Europe/Berlin' })
+  .refine((tz) => /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tz), {
+    message: 'must be an IANA time zone such as Europe/Berlin',
+    when: (payload) => payload.issues.length === 0,
+  })
+  .transform((tz) => ZONE_NAMES.get(tz.toLowerCase()) ?? tz);
